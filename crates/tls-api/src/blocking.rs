@@ -1,0 +1,149 @@
+//! A blocking stream over any [`Session`]: [`Stream`] is `io::Read + io::Write`
+//! over a transport that is `io::Read + io::Write` (a `TcpStream`, a pipe).
+//!
+//! - The handshake runs on first use, or explicitly with [`Stream::handshake`].
+//! - `read` returns `Ok(0)` only after the peer's `close_notify`; a transport
+//!   EOF without it is an [`io::ErrorKind::UnexpectedEof`] error whose inner
+//!   error is [`Error::UnexpectedEof`].
+//! - `write` encrypts and sends before returning; `flush` also flushes the
+//!   transport; [`Stream::shutdown`] sends `close_notify`.
+//!
+//! TLS errors surface as `io::Error`s that carry the polytls [`Error`]; get it
+//! back with [`Error::from_io`].
+
+use std::io::{self, Read, Write};
+
+use crate::session::{ReadOutcome, Session};
+use crate::Error;
+
+/// A TLS stream over a blocking transport.
+#[derive(Debug)]
+pub struct Stream<IO, S> {
+    io: IO,
+    session: S,
+    transport_eof: bool,
+}
+
+impl<IO: Read + Write, S: Session> Stream<IO, S> {
+    /// Wraps `io` with `session` (from `ClientContext::connect` or
+    /// `ServerContext::accept`). No IO happens until first use.
+    pub fn new(session: S, io: IO) -> Self {
+        Self {
+            io,
+            session,
+            transport_eof: false,
+        }
+    }
+
+    /// Runs the handshake to completion (a no-op once it is done).
+    pub fn handshake(&mut self) -> io::Result<()> {
+        while self.session.is_handshaking() {
+            self.write_all_tls()?;
+            if !self.session.is_handshaking() {
+                break;
+            }
+            if self.read_and_process()? == 0 && self.session.is_handshaking() {
+                return Err(Error::UnexpectedEof.into_io());
+            }
+        }
+        self.write_all_tls()
+    }
+
+    /// Sends `close_notify` and flushes; the peer then reads a clean end of
+    /// stream. Reading remains possible until the peer closes too.
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        self.session.send_close_notify();
+        self.flush()
+    }
+
+    /// The transport and the session.
+    pub fn get_ref(&self) -> (&IO, &S) {
+        (&self.io, &self.session)
+    }
+
+    /// The transport and the session, mutably. Reading or writing the
+    /// transport directly corrupts the TLS stream.
+    pub fn get_mut(&mut self) -> (&mut IO, &mut S) {
+        (&mut self.io, &mut self.session)
+    }
+
+    /// Gives back the transport and the session.
+    pub fn into_inner(self) -> (IO, S) {
+        (self.io, self.session)
+    }
+
+    fn write_all_tls(&mut self) -> io::Result<()> {
+        while self.session.wants_write() {
+            if self.session.write_tls(&mut self.io)? == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads once from the transport and processes what came; returns the
+    /// number of bytes read (0 at transport EOF).
+    fn read_and_process(&mut self) -> io::Result<usize> {
+        let n = loop {
+            match self.session.read_tls(&mut self.io) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        if n == 0 {
+            self.transport_eof = true;
+        }
+        if let Err(e) = self.session.process_new_packets() {
+            // Tell the peer why (the session queued an alert); the error we
+            // return matters more than a failure to send it.
+            let _ = self.write_all_tls();
+            return Err(e.into_io());
+        }
+        Ok(n)
+    }
+}
+
+impl<IO: Read + Write, S: Session> Read for Stream<IO, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.handshake()?;
+        loop {
+            match self.session.read(buf).map_err(Error::into_io)? {
+                ReadOutcome::Data(n) => return Ok(n),
+                ReadOutcome::Closed => return Ok(0),
+                ReadOutcome::NeedInput => {}
+            }
+            if self.transport_eof {
+                return Err(Error::UnexpectedEof.into_io());
+            }
+            self.write_all_tls()?;
+            self.read_and_process()?;
+        }
+    }
+}
+
+impl<IO: Read + Write, S: Session> Write for Stream<IO, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.handshake()?;
+        // A session refuses plaintext only while its outgoing buffer is full;
+        // draining it makes room, so the second attempt takes data.
+        for _ in 0..2 {
+            let n = self.session.write(buf).map_err(Error::into_io)?;
+            self.write_all_tls()?;
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+        Err(io::ErrorKind::WriteZero.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_all_tls()?;
+        self.io.flush()
+    }
+}

@@ -1,0 +1,349 @@
+//! The portable configuration: plain data, checked by [`ClientConfig::validate`]
+//! and [`ServerConfig::validate`] before any backend builds a context from it.
+//!
+//! Defaults are secure: certificate and hostname verification on, TLS 1.2 and
+//! 1.3 only, each backend's default (modern AEAD-only) suites and groups,
+//! resumption on, no key log.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::identity::{certs_from_pem, CertificateDer, Identity};
+use crate::keylog::KeyLog;
+use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::{Error, Result};
+
+/// A set of trust anchors (root certificates).
+#[derive(Clone, Default)]
+pub struct Roots {
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl Roots {
+    /// Roots from DER certificates.
+    pub fn new(certs: Vec<CertificateDer<'static>>) -> Self {
+        Self { certs }
+    }
+
+    /// Roots from every `CERTIFICATE` block of a PEM document.
+    pub fn from_pem(pem: &[u8]) -> Result<Self> {
+        Ok(Self::new(certs_from_pem(pem)?))
+    }
+
+    /// The platform's trust store (on Linux the system CA bundle, honouring
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`). An empty or unreadable store is
+    /// [`Error::InvalidConfig`], never a silent "trust nothing".
+    pub fn platform() -> Result<Self> {
+        let loaded = rustls_native_certs::load_native_certs();
+        if loaded.certs.is_empty() {
+            let why = loaded
+                .errors
+                .first()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "no certificates found".into());
+            return Err(Error::InvalidConfig(format!(
+                "cannot load the platform trust store: {why}"
+            )));
+        }
+        Ok(Self::new(loaded.certs))
+    }
+
+    /// Adds one root.
+    pub fn add(&mut self, cert: CertificateDer<'static>) {
+        self.certs.push(cert);
+    }
+
+    /// The roots, as DER.
+    pub fn certs(&self) -> &[CertificateDer<'static>] {
+        &self.certs
+    }
+
+    /// Whether there are no roots.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+}
+
+impl fmt::Debug for Roots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Roots({} certificates)", self.certs.len())
+    }
+}
+
+/// Whether and how the server authenticates clients.
+#[derive(Clone, Debug, Default)]
+pub enum ClientAuth {
+    /// Clients are not asked for a certificate.
+    #[default]
+    None,
+    /// Clients are asked; one that sends a certificate must chain to these
+    /// roots, one that sends none is accepted unauthenticated.
+    Optional(Roots),
+    /// Clients must send a certificate chaining to these roots; otherwise the
+    /// handshake fails with [`Error::ClientCertificateRequired`].
+    Required(Roots),
+}
+
+/// A SHA-256 hash of a certificate's DER `SubjectPublicKeyInfo` (an "SPKI pin",
+/// as in HPKP and `curl --pinnedpubkey`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpkiPin(pub [u8; 32]);
+
+impl fmt::Debug for SpkiPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpkiPin(sha256//{})", crate::pins::base64(&self.0))
+    }
+}
+
+/// Settings both sides share.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Common {
+    /// ALPN protocols in preference order; empty means no ALPN.
+    pub alpn: Vec<Vec<u8>>,
+    /// The lowest version allowed (default TLS 1.2).
+    pub min_version: ProtocolVersion,
+    /// The highest version allowed (default TLS 1.3).
+    pub max_version: ProtocolVersion,
+    /// Cipher suites in preference order; `None` means the backend's secure
+    /// defaults. Suites of versions outside min..=max are ignored.
+    pub cipher_suites: Option<Vec<CipherSuite>>,
+    /// Key-exchange groups in preference order; `None` means the backend's
+    /// defaults.
+    pub groups: Option<Vec<NamedGroup>>,
+    /// Session resumption (tickets; a client-side cache per context).
+    pub resumption: bool,
+    /// Receives `SSLKEYLOGFILE`-format lines; off by default.
+    pub key_log: Option<Arc<dyn KeyLog>>,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Self {
+            alpn: Vec::new(),
+            min_version: ProtocolVersion::Tls12,
+            max_version: ProtocolVersion::Tls13,
+            cipher_suites: None,
+            groups: None,
+            resumption: true,
+            key_log: None,
+        }
+    }
+}
+
+impl Common {
+    /// The versions enabled, lowest first.
+    pub fn versions(&self) -> Vec<ProtocolVersion> {
+        [ProtocolVersion::Tls12, ProtocolVersion::Tls13]
+            .into_iter()
+            .filter(|v| *v >= self.min_version && *v <= self.max_version)
+            .collect()
+    }
+
+    /// The configured suites that belong to an enabled version.
+    pub fn suites_for_enabled_versions(&self) -> Option<Vec<CipherSuite>> {
+        let versions = self.versions();
+        self.cipher_suites.as_ref().map(|s| {
+            s.iter()
+                .copied()
+                .filter(|s| versions.contains(&s.version()))
+                .collect()
+        })
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.min_version > self.max_version {
+            return Err(Error::InvalidConfig(format!(
+                "min_version {} is above max_version {}",
+                self.min_version, self.max_version
+            )));
+        }
+        for p in &self.alpn {
+            if p.is_empty() || p.len() > 255 {
+                return Err(Error::InvalidConfig(format!(
+                    "ALPN protocol names must be 1 to 255 bytes, got {} bytes",
+                    p.len()
+                )));
+            }
+        }
+        if let Some(suites) = &self.cipher_suites {
+            let versions = self.versions();
+            for v in versions {
+                if !suites.iter().any(|s| s.version() == v) {
+                    return Err(Error::InvalidConfig(format!(
+                        "no cipher suite configured for enabled version {v}"
+                    )));
+                }
+            }
+        }
+        if matches!(&self.groups, Some(g) if g.is_empty()) {
+            return Err(Error::InvalidConfig(
+                "an empty key-exchange group list allows no handshake".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Common {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Common")
+            .field("alpn", &self.alpn)
+            .field("min_version", &self.min_version)
+            .field("max_version", &self.max_version)
+            .field("cipher_suites", &self.cipher_suites)
+            .field("groups", &self.groups)
+            .field("resumption", &self.resumption)
+            .field("key_log", &self.key_log.is_some())
+            .finish()
+    }
+}
+
+/// Client-side configuration. Build one with [`ClientConfig::new`] and adjust
+/// the public fields.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Trust anchors for the server's chain.
+    pub roots: Roots,
+    /// SPKI pins: when non-empty, some certificate of the server's chain must
+    /// match one of them, in addition to normal verification.
+    pub pins: Vec<SpkiPin>,
+    /// A client certificate, for servers that ask for one.
+    pub identity: Option<Identity>,
+    /// Send the server name (SNI) when it is a DNS name (default on).
+    pub send_sni: bool,
+    /// DANGER: accept any server certificate chain (pins are still checked,
+    /// handshake signatures still verified).
+    pub danger_accept_invalid_certs: bool,
+    /// DANGER: accept a chain valid for some other name.
+    pub danger_accept_invalid_hostnames: bool,
+    /// Versions, suites, groups, ALPN, resumption, key log.
+    pub common: Common,
+}
+
+impl ClientConfig {
+    /// A client that verifies servers against `roots`.
+    pub fn new(roots: Roots) -> Self {
+        Self {
+            roots,
+            pins: Vec::new(),
+            identity: None,
+            send_sni: true,
+            danger_accept_invalid_certs: false,
+            danger_accept_invalid_hostnames: false,
+            common: Common::default(),
+        }
+    }
+
+    /// Checks the configuration for contradictions; every backend calls this
+    /// before building a context.
+    pub fn validate(&self) -> Result<()> {
+        self.common.validate()?;
+        if self.roots.is_empty() && !self.danger_accept_invalid_certs {
+            return Err(Error::InvalidConfig(
+                "no trust anchors: give roots (or Roots::platform()) to verify servers".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Server-side configuration: a default identity, optionally more identities
+/// chosen by SNI, and client authentication.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The identity used when the client sends no SNI or a name that no entry
+    /// of `sni_identities` matches.
+    pub identity: Identity,
+    /// Identities by SNI host name (exact, case-insensitive match).
+    pub sni_identities: Vec<(String, Identity)>,
+    /// Whether and how clients are authenticated.
+    pub client_auth: ClientAuth,
+    /// Versions, suites, groups, ALPN, resumption, key log.
+    pub common: Common,
+}
+
+impl ServerConfig {
+    /// A server presenting `identity`.
+    pub fn new(identity: Identity) -> Self {
+        Self {
+            identity,
+            sni_identities: Vec::new(),
+            client_auth: ClientAuth::None,
+            common: Common::default(),
+        }
+    }
+
+    /// Checks the configuration for contradictions; every backend calls this
+    /// before building a context.
+    pub fn validate(&self) -> Result<()> {
+        self.common.validate()?;
+        match &self.client_auth {
+            ClientAuth::Optional(r) | ClientAuth::Required(r) if r.is_empty() => {
+                return Err(Error::InvalidConfig(
+                    "client authentication needs at least one root".into(),
+                ))
+            }
+            _ => {}
+        }
+        for (name, _) in &self.sni_identities {
+            if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+                return Err(Error::InvalidConfig(format!(
+                    "SNI entry {name:?} is not a DNS name"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The identity for a client's SNI name: the matching entry, else the
+    /// default.
+    pub fn identity_for(&self, sni: Option<&str>) -> &Identity {
+        sni.and_then(|n| {
+            self.sni_identities
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, id)| id)
+        })
+        .unwrap_or(&self.identity)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_validation() {
+        let mut c = ClientConfig::new(Roots::default());
+        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("trust anchors")));
+        c.danger_accept_invalid_certs = true;
+        assert!(c.validate().is_ok());
+        c.common.min_version = ProtocolVersion::Tls13;
+        c.common.max_version = ProtocolVersion::Tls12;
+        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("min_version")));
+        c.common.max_version = ProtocolVersion::Tls13;
+        c.common.alpn = vec![vec![]];
+        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("ALPN")));
+        c.common.alpn = vec![b"h2".to_vec()];
+        c.common.cipher_suites = Some(vec![CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
+        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("TLSv1.3")));
+    }
+
+    #[test]
+    fn versions_and_suites_filter() {
+        let mut c = Common::default();
+        assert_eq!(c.versions(), vec![ProtocolVersion::Tls12, ProtocolVersion::Tls13]);
+        c.min_version = ProtocolVersion::Tls13;
+        c.cipher_suites = Some(vec![
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS_AES_256_GCM_SHA384,
+        ]);
+        assert_eq!(
+            c.suites_for_enabled_versions(),
+            Some(vec![CipherSuite::TLS_AES_256_GCM_SHA384])
+        );
+    }
+}

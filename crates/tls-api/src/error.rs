@@ -1,0 +1,298 @@
+//! One error taxonomy for every backend.
+//!
+//! Errors are grouped by *category*: the conformance suite asserts that the same
+//! failure lands in the same category on rustls, OpenSSL and BoringSSL. The
+//! backend's native error, where there is one, is kept as [`std::error::Error::source`].
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A `Result` whose error is a polytls [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in polytls, by category.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer's certificate was rejected; the reason says why.
+    #[error("invalid peer certificate: {0}")]
+    InvalidCertificate(CertificateError),
+    /// The peers share no common ground (version, cipher suite, group, ALPN).
+    #[error("peer incompatible: {0}")]
+    PeerIncompatible(Incompatibility),
+    /// The server requires a client certificate and the client sent none.
+    #[error("the server requires a client certificate and none was presented")]
+    ClientCertificateRequired,
+    /// The peer sent a fatal alert.
+    #[error("received fatal alert: {0}")]
+    AlertReceived(Alert),
+    /// The peer broke the protocol: malformed records or messages, bad MACs,
+    /// unexpected messages, renegotiation attempts.
+    #[error("peer misbehaved: {0}")]
+    PeerMisbehaved(String),
+    /// The transport ended without a `close_notify` alert: the stream may have
+    /// been truncated by an attacker, so this is never a clean end.
+    #[error("peer closed the connection without sending close_notify")]
+    UnexpectedEof,
+    /// The backend cannot do what the configuration or the call asks.
+    #[error("unsupported by the {backend} backend: {what}")]
+    Unsupported {
+        /// Which backend answered.
+        backend: &'static str,
+        /// What it cannot do.
+        what: String,
+    },
+    /// The configuration is invalid (bad PEM, unknown cipher name, key not
+    /// matching the certificate, ...).
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The API was used out of order (read after close, export before the
+    /// handshake completed, ...).
+    #[error("API misuse: {0}")]
+    Misuse(String),
+    /// Anything not categorised above; the backend's own error is the source.
+    #[error("{message}")]
+    Other {
+        /// A description of what failed.
+        message: String,
+        /// The backend's native error.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+}
+
+impl Error {
+    /// An [`Error::Other`] keeping `source` as the native error.
+    pub fn other<E>(message: impl Into<String>, source: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Error::Other {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// An [`Error::Unsupported`] from `backend` for `what`.
+    pub fn unsupported(backend: &'static str, what: impl Into<String>) -> Self {
+        Error::Unsupported {
+            backend,
+            what: what.into(),
+        }
+    }
+
+    /// Turns the error into an [`std::io::Error`] for the IO adapters, keeping
+    /// it reachable with `get_ref().downcast_ref::<Error>()`.
+    /// [`Error::UnexpectedEof`] becomes [`std::io::ErrorKind::UnexpectedEof`].
+    pub fn into_io(self) -> std::io::Error {
+        let kind = match self {
+            Error::UnexpectedEof => std::io::ErrorKind::UnexpectedEof,
+            Error::Misuse(_) | Error::InvalidConfig(_) | Error::Unsupported { .. } => {
+                std::io::ErrorKind::InvalidInput
+            }
+            _ => std::io::ErrorKind::InvalidData,
+        };
+        std::io::Error::new(kind, self)
+    }
+
+    /// Finds a polytls [`Error`] inside an [`std::io::Error`] produced by an
+    /// adapter, or classifies a bare `UnexpectedEof`.
+    pub fn from_io(err: &std::io::Error) -> Option<&Error> {
+        err.get_ref().and_then(|e| e.downcast_ref::<Error>())
+    }
+}
+
+/// Why a certificate was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The chain does not lead to a trusted root (including a missing
+    /// intermediate or a self-signed certificate not in the roots).
+    UnknownIssuer,
+    /// A certificate in the chain has expired.
+    Expired,
+    /// A certificate in the chain is not valid yet.
+    NotValidYet,
+    /// The certificate does not cover the name the client asked for.
+    NotValidForName,
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// The certificate has been revoked.
+    Revoked,
+    /// The certificate may not be used for this purpose (wrong EKU, a CA
+    /// certificate used as a leaf, ...).
+    InvalidPurpose,
+    /// No certificate in the chain matches a configured SPKI pin.
+    PinMismatch,
+    /// The certificate could not be parsed.
+    BadEncoding,
+    /// The peer sent no certificate where one was needed.
+    NoCertificate,
+    /// Any other reason.
+    Other,
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            CertificateError::UnknownIssuer => "unknown issuer",
+            CertificateError::Expired => "expired",
+            CertificateError::NotValidYet => "not valid yet",
+            CertificateError::NotValidForName => "not valid for the requested name",
+            CertificateError::BadSignature => "bad signature",
+            CertificateError::Revoked => "revoked",
+            CertificateError::InvalidPurpose => "not valid for this purpose",
+            CertificateError::PinMismatch => "no certificate matches the SPKI pins",
+            CertificateError::BadEncoding => "malformed certificate",
+            CertificateError::NoCertificate => "no certificate presented",
+            CertificateError::Other => "rejected",
+        };
+        f.write_str(s)
+    }
+}
+
+/// What the peers failed to agree on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Incompatibility {
+    /// No protocol version in common.
+    NoSharedVersion,
+    /// No cipher suite in common.
+    NoSharedCipherSuite,
+    /// No key-exchange group in common.
+    NoSharedGroup,
+    /// No signature scheme in common.
+    NoSharedSignatureScheme,
+    /// Both sides use ALPN but share no protocol.
+    NoApplicationProtocol,
+    /// Something else the peers could not agree on.
+    Other,
+}
+
+impl fmt::Display for Incompatibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Incompatibility::NoSharedVersion => "no protocol version in common",
+            Incompatibility::NoSharedCipherSuite => "no cipher suite in common",
+            Incompatibility::NoSharedGroup => "no key-exchange group in common",
+            Incompatibility::NoSharedSignatureScheme => "no signature scheme in common",
+            Incompatibility::NoApplicationProtocol => "no application protocol (ALPN) in common",
+            Incompatibility::Other => "incompatible parameters",
+        };
+        f.write_str(s)
+    }
+}
+
+/// A TLS alert description (RFC 8446 §6), as received from the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Alert(pub u8);
+
+impl Alert {
+    /// `close_notify` (0).
+    pub const CLOSE_NOTIFY: Alert = Alert(0);
+    /// `unexpected_message` (10).
+    pub const UNEXPECTED_MESSAGE: Alert = Alert(10);
+    /// `bad_record_mac` (20).
+    pub const BAD_RECORD_MAC: Alert = Alert(20);
+    /// `handshake_failure` (40).
+    pub const HANDSHAKE_FAILURE: Alert = Alert(40);
+    /// `bad_certificate` (42).
+    pub const BAD_CERTIFICATE: Alert = Alert(42);
+    /// `unsupported_certificate` (43).
+    pub const UNSUPPORTED_CERTIFICATE: Alert = Alert(43);
+    /// `certificate_revoked` (44).
+    pub const CERTIFICATE_REVOKED: Alert = Alert(44);
+    /// `certificate_expired` (45).
+    pub const CERTIFICATE_EXPIRED: Alert = Alert(45);
+    /// `certificate_unknown` (46).
+    pub const CERTIFICATE_UNKNOWN: Alert = Alert(46);
+    /// `illegal_parameter` (47).
+    pub const ILLEGAL_PARAMETER: Alert = Alert(47);
+    /// `unknown_ca` (48).
+    pub const UNKNOWN_CA: Alert = Alert(48);
+    /// `decode_error` (50).
+    pub const DECODE_ERROR: Alert = Alert(50);
+    /// `decrypt_error` (51).
+    pub const DECRYPT_ERROR: Alert = Alert(51);
+    /// `protocol_version` (70).
+    pub const PROTOCOL_VERSION: Alert = Alert(70);
+    /// `insufficient_security` (71).
+    pub const INSUFFICIENT_SECURITY: Alert = Alert(71);
+    /// `internal_error` (80).
+    pub const INTERNAL_ERROR: Alert = Alert(80);
+    /// `missing_extension` (109).
+    pub const MISSING_EXTENSION: Alert = Alert(109);
+    /// `unrecognized_name` (112).
+    pub const UNRECOGNIZED_NAME: Alert = Alert(112);
+    /// `certificate_required` (116).
+    pub const CERTIFICATE_REQUIRED: Alert = Alert(116);
+    /// `no_application_protocol` (120).
+    pub const NO_APPLICATION_PROTOCOL: Alert = Alert(120);
+
+    /// The RFC name of the alert, if it is a known one.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "close_notify",
+            10 => "unexpected_message",
+            20 => "bad_record_mac",
+            22 => "record_overflow",
+            40 => "handshake_failure",
+            42 => "bad_certificate",
+            43 => "unsupported_certificate",
+            44 => "certificate_revoked",
+            45 => "certificate_expired",
+            46 => "certificate_unknown",
+            47 => "illegal_parameter",
+            48 => "unknown_ca",
+            49 => "access_denied",
+            50 => "decode_error",
+            51 => "decrypt_error",
+            70 => "protocol_version",
+            71 => "insufficient_security",
+            80 => "internal_error",
+            86 => "inappropriate_fallback",
+            90 => "user_canceled",
+            100 => "no_renegotiation",
+            109 => "missing_extension",
+            110 => "unsupported_extension",
+            112 => "unrecognized_name",
+            113 => "bad_certificate_status_response",
+            115 => "unknown_psk_identity",
+            116 => "certificate_required",
+            120 => "no_application_protocol",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{n} ({})", self.0),
+            None => write!(f, "alert {}", self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_round_trip_keeps_category() {
+        let io = Error::InvalidCertificate(CertificateError::Expired).into_io();
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+        assert!(matches!(
+            Error::from_io(&io),
+            Some(Error::InvalidCertificate(CertificateError::Expired))
+        ));
+        let eof = Error::UnexpectedEof.into_io();
+        assert_eq!(eof.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn alert_names() {
+        assert_eq!(Alert::UNKNOWN_CA.to_string(), "unknown_ca (48)");
+        assert_eq!(Alert(200).to_string(), "alert 200");
+    }
+}

@@ -1,0 +1,178 @@
+//! Certificates, private keys and identities (a chain plus its key), with
+//! loaders for PEM, DER and PKCS#12.
+
+use std::fmt;
+use std::path::Path;
+
+use rustls_pki_types::pem::PemObject;
+pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::{Error, Result};
+
+/// A certificate chain and the private key of its first (leaf) certificate.
+///
+/// The chain is leaf first, then intermediates; the root is usually left out.
+/// Whether the key matches the leaf is checked by the backend when a context is
+/// built, and a mismatch is [`Error::InvalidConfig`].
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Identity {
+    /// An identity from a chain (leaf first) and the leaf's private key.
+    pub fn new(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Self> {
+        if chain.is_empty() {
+            return Err(Error::InvalidConfig(
+                "an identity needs at least one certificate".into(),
+            ));
+        }
+        Ok(Self { chain, key })
+    }
+
+    /// Loads an identity from PEM: `chain_pem` holds one or more `CERTIFICATE`
+    /// blocks (leaf first), `key_pem` one PKCS#8, PKCS#1 or SEC1 private key.
+    pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self> {
+        let chain = certs_from_pem(chain_pem)?;
+        let key = private_key_from_pem(key_pem)?;
+        Self::new(chain, key)
+    }
+
+    /// Loads an identity from a PEM certificate file and a PEM key file (which
+    /// may be the same file).
+    pub fn from_pem_files(chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<Self> {
+        Self::from_pem(&read_file(chain.as_ref())?, &read_file(key.as_ref())?)
+    }
+
+    /// Loads an identity from DER: certificates leaf first, and a private key
+    /// in PKCS#8, PKCS#1 or SEC1 form (detected from its structure).
+    pub fn from_der(chain: Vec<Vec<u8>>, key: Vec<u8>) -> Result<Self> {
+        let key = PrivateKeyDer::try_from(key)
+            .map_err(|e| Error::InvalidConfig(format!("unrecognised DER private key: {e}")))?;
+        Self::new(chain.into_iter().map(CertificateDer::from).collect(), key)
+    }
+
+    /// Loads an identity from a PKCS#12 (`.p12`/`.pfx`) archive protected by
+    /// `password`. The archive must hold exactly one private key with its chain.
+    pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self> {
+        let store = p12_keystore::KeyStore::from_pkcs12(der, password, Default::default())
+            .map_err(|e| Error::InvalidConfig(format!("cannot read PKCS#12 archive: {e}")))?;
+        let mut found = None;
+        for (_alias, entry) in store.entries() {
+            if let p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) = entry {
+                if found.is_some() {
+                    return Err(Error::InvalidConfig(
+                        "PKCS#12 archive holds more than one private key".into(),
+                    ));
+                }
+                found = Some(chain);
+            }
+        }
+        let entry = found.ok_or_else(|| {
+            Error::InvalidConfig("PKCS#12 archive holds no private key with a chain".into())
+        })?;
+        let chain = entry
+            .certs()
+            .iter()
+            .map(|c| CertificateDer::from(c.as_der().to_vec()))
+            .collect();
+        let key = PrivateKeyDer::try_from(entry.key().as_der().to_vec())
+            .map_err(|e| Error::InvalidConfig(format!("PKCS#12 private key: {e}")))?;
+        Self::new(chain, key)
+    }
+
+    /// The certificate chain, leaf first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
+    }
+
+    /// The leaf's private key.
+    pub fn key(&self) -> &PrivateKeyDer<'static> {
+        &self.key
+    }
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("chain_len", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Parses every `CERTIFICATE` block of a PEM document. A document with no
+/// certificate, or with a malformed block, is [`Error::InvalidConfig`].
+pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::InvalidConfig(format!("malformed PEM certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::InvalidConfig(
+            "no CERTIFICATE block found in PEM input".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// Parses the first private key (PKCS#8, PKCS#1 or SEC1) of a PEM document.
+pub fn private_key_from_pem(pem: &[u8]) -> Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_slice(pem)
+        .map_err(|e| Error::InvalidConfig(format!("no usable PEM private key: {e}")))
+}
+
+/// Reads certificates from a PEM file.
+pub fn certs_from_pem_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static>>> {
+    certs_from_pem(&read_file(path.as_ref())?)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| Error::InvalidConfig(format!("cannot read {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_pem_is_invalid_config() {
+        let bad = b"-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n";
+        assert!(matches!(certs_from_pem(bad), Err(Error::InvalidConfig(_))));
+        assert!(matches!(certs_from_pem(b"hello"), Err(Error::InvalidConfig(m)) if m.contains("no CERTIFICATE")));
+        assert!(matches!(private_key_from_pem(b""), Err(Error::InvalidConfig(_))));
+    }
+
+    #[test]
+    fn empty_chain_rejected() {
+        let key = PrivateKeyDer::Pkcs8(vec![0x30, 0x00].into());
+        assert!(matches!(Identity::new(vec![], key), Err(Error::InvalidConfig(_))));
+        assert!(matches!(
+            Identity::from_der(vec![vec![1, 2, 3]], vec![9, 9, 9]),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_pkcs12_rejected() {
+        assert!(matches!(
+            Identity::from_pkcs12(b"not a pfx", "pw"),
+            Err(Error::InvalidConfig(m)) if m.contains("PKCS#12")
+        ));
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = certs_from_pem_file("/nonexistent/polytls/cert.pem");
+        assert!(matches!(err, Err(Error::InvalidConfig(m)) if m.contains("/nonexistent/polytls/cert.pem")));
+    }
+}

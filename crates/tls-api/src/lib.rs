@@ -1,0 +1,58 @@
+//! # polytls-api — one TLS API, several implementations
+//!
+//! This crate is the core of polytls: the portable configuration
+//! ([`ClientConfig`], [`ServerConfig`]), the backend traits ([`Backend`] →
+//! [`ClientContext`] / [`ServerContext`] → [`Session`]), one error taxonomy
+//! ([`Error`]), run-time backend choice ([`DynBackend`]) and the IO adapters,
+//! written once for every backend ([`blocking::Stream`] and, with the `tokio`
+//! feature, [`tokio::TlsStream`]).
+//!
+//! ```text
+//!   ClientConfig / ServerConfig   plain data, validated
+//!          │  Backend::client_context / server_context
+//!          ▼
+//!   ClientContext / ServerContext  ≈ SSL_CTX: shared, holds resumption state
+//!          │  connect(name) / accept()
+//!          ▼
+//!   Session                        sans-IO: ciphertext in/out, plaintext in/out
+//!          │
+//!   blocking::Stream · tokio::TlsStream   the only code that touches sockets
+//! ```
+//!
+//! A `Session` never does IO: it is fed ciphertext and hands ciphertext back.
+//! That is what rustls is natively; the OpenSSL and BoringSSL backends run
+//! their `SSL` objects over in-memory byte queues. Backends live in their own
+//! crates (`polytls-rustls`, `polytls-openssl`, `polytls-boring`); applications
+//! usually depend on the `polytls` facade instead of this crate.
+//!
+//! ## Truncation
+//!
+//! A transport EOF without the peer's `close_notify` alert is reported as
+//! [`Error::UnexpectedEof`] (`io::ErrorKind::UnexpectedEof` from the
+//! adapters), never as a clean end of stream: an attacker who can cut a TCP
+//! connection must not be able to truncate what you read.
+
+#![forbid(unsafe_code)]
+
+mod backend;
+pub mod blocking;
+pub mod config;
+mod dynamic;
+mod error;
+pub mod identity;
+pub mod keylog;
+pub mod params;
+mod pins;
+mod session;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+pub use backend::{Backend, Capability, ClientContext, ServerContext};
+pub use config::{ClientAuth, ClientConfig, Common, Roots, ServerConfig, SpkiPin};
+pub use dynamic::{DynBackend, DynClientContext, DynServerContext};
+pub use error::{Alert, CertificateError, Error, Incompatibility, Result};
+pub use identity::{CertificateDer, Identity, PrivateKeyDer};
+pub use keylog::KeyLog;
+pub use params::{CipherSuite, NamedGroup, ProtocolVersion};
+pub use pins::check_pins;
+pub use session::{ReadOutcome, Session, SessionInfo};
