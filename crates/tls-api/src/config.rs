@@ -318,7 +318,9 @@ mod tests {
     #[test]
     fn client_validation() {
         let mut c = ClientConfig::new(Roots::default());
-        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("trust anchors")));
+        assert!(
+            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("trust anchors"))
+        );
         c.danger_accept_invalid_certs = true;
         assert!(c.validate().is_ok());
         c.common.min_version = ProtocolVersion::Tls13;
@@ -335,7 +337,10 @@ mod tests {
     #[test]
     fn versions_and_suites_filter() {
         let mut c = Common::default();
-        assert_eq!(c.versions(), vec![ProtocolVersion::Tls12, ProtocolVersion::Tls13]);
+        assert_eq!(
+            c.versions(),
+            vec![ProtocolVersion::Tls12, ProtocolVersion::Tls13]
+        );
         c.min_version = ProtocolVersion::Tls13;
         c.cipher_suites = Some(vec![
             CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,

@@ -29,10 +29,14 @@ impl<B: Backend> ErasedBackend for B {
         Backend::supports(self, capability)
     }
     fn client_context(&self, config: &ClientConfig) -> Result<DynClientContext> {
-        Ok(DynClientContext::new(Backend::client_context(self, config)?))
+        Ok(DynClientContext::new(Backend::client_context(
+            self, config,
+        )?))
     }
     fn server_context(&self, config: &ServerConfig) -> Result<DynServerContext> {
-        Ok(DynServerContext::new(Backend::server_context(self, config)?))
+        Ok(DynServerContext::new(Backend::server_context(
+            self, config,
+        )?))
     }
 }
 

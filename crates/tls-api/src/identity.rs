@@ -148,14 +148,22 @@ mod tests {
     fn malformed_pem_is_invalid_config() {
         let bad = b"-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n";
         assert!(matches!(certs_from_pem(bad), Err(Error::InvalidConfig(_))));
-        assert!(matches!(certs_from_pem(b"hello"), Err(Error::InvalidConfig(m)) if m.contains("no CERTIFICATE")));
-        assert!(matches!(private_key_from_pem(b""), Err(Error::InvalidConfig(_))));
+        assert!(
+            matches!(certs_from_pem(b"hello"), Err(Error::InvalidConfig(m)) if m.contains("no CERTIFICATE"))
+        );
+        assert!(matches!(
+            private_key_from_pem(b""),
+            Err(Error::InvalidConfig(_))
+        ));
     }
 
     #[test]
     fn empty_chain_rejected() {
         let key = PrivateKeyDer::Pkcs8(vec![0x30, 0x00].into());
-        assert!(matches!(Identity::new(vec![], key), Err(Error::InvalidConfig(_))));
+        assert!(matches!(
+            Identity::new(vec![], key),
+            Err(Error::InvalidConfig(_))
+        ));
         assert!(matches!(
             Identity::from_der(vec![vec![1, 2, 3]], vec![9, 9, 9]),
             Err(Error::InvalidConfig(_))
@@ -173,6 +181,8 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let err = certs_from_pem_file("/nonexistent/polytls/cert.pem");
-        assert!(matches!(err, Err(Error::InvalidConfig(m)) if m.contains("/nonexistent/polytls/cert.pem")));
+        assert!(
+            matches!(err, Err(Error::InvalidConfig(m)) if m.contains("/nonexistent/polytls/cert.pem"))
+        );
     }
 }

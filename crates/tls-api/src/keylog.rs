@@ -87,6 +87,9 @@ mod tests {
 
     #[test]
     fn formats_nss_lines() {
-        assert_eq!(format_line("CLIENT_RANDOM", &[0, 0xab], &[0xff]), "CLIENT_RANDOM 00ab ff");
+        assert_eq!(
+            format_line("CLIENT_RANDOM", &[0, 0xab], &[0xff]),
+            "CLIENT_RANDOM 00ab ff"
+        );
     }
 }

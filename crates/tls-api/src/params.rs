@@ -214,7 +214,10 @@ mod tests {
             "ECDHE-RSA-AES128-GCM-SHA256".parse::<CipherSuite>().ok(),
             Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
         );
-        assert_eq!("P-256".parse::<NamedGroup>().ok(), Some(NamedGroup::SECP256R1));
+        assert_eq!(
+            "P-256".parse::<NamedGroup>().ok(),
+            Some(NamedGroup::SECP256R1)
+        );
     }
 
     #[test]
@@ -223,9 +226,20 @@ mod tests {
             "TLS_RSA_WITH_NULL_MD5".parse::<CipherSuite>(),
             Err(Error::InvalidConfig(m)) if m.contains("TLS_RSA_WITH_NULL_MD5")
         ));
-        assert!(matches!("brainpool".parse::<NamedGroup>(), Err(Error::InvalidConfig(_))));
-        assert!(matches!("TLSv1.0".parse::<ProtocolVersion>(), Err(Error::InvalidConfig(m)) if m.contains("obsolete")));
-        assert_eq!("TLSv1.3".parse::<ProtocolVersion>().ok(), Some(ProtocolVersion::Tls13));
-        assert_eq!(CipherSuite::TLS_AES_128_GCM_SHA256.version(), ProtocolVersion::Tls13);
+        assert!(matches!(
+            "brainpool".parse::<NamedGroup>(),
+            Err(Error::InvalidConfig(_))
+        ));
+        assert!(
+            matches!("TLSv1.0".parse::<ProtocolVersion>(), Err(Error::InvalidConfig(m)) if m.contains("obsolete"))
+        );
+        assert_eq!(
+            "TLSv1.3".parse::<ProtocolVersion>().ok(),
+            Some(ProtocolVersion::Tls13)
+        );
+        assert_eq!(
+            CipherSuite::TLS_AES_128_GCM_SHA256.version(),
+            ProtocolVersion::Tls13
+        );
     }
 }

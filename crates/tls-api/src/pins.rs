@@ -18,7 +18,11 @@ impl SpkiPin {
 
     /// Parses `sha256//<base64>` (the curl form) or 64 hex digits.
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = || Error::InvalidConfig(format!("invalid SPKI pin {s:?}: want sha256//<base64> or 64 hex digits"));
+        let bad = || {
+            Error::InvalidConfig(format!(
+                "invalid SPKI pin {s:?}: want sha256//<base64> or 64 hex digits"
+            ))
+        };
         let bytes = if let Some(b64) = s.strip_prefix("sha256//") {
             unbase64(b64).ok_or_else(bad)?
         } else {
@@ -86,7 +90,10 @@ mod tests {
         let pin = SpkiPin([7; 32]);
         assert_eq!(SpkiPin::parse(&pin.to_string()).ok(), Some(pin));
         assert_eq!(SpkiPin::parse(&"07".repeat(32)).ok(), Some(pin));
-        assert!(matches!(SpkiPin::parse("sha256//abc"), Err(Error::InvalidConfig(_))));
+        assert!(matches!(
+            SpkiPin::parse("sha256//abc"),
+            Err(Error::InvalidConfig(_))
+        ));
         assert!(matches!(SpkiPin::parse("zz"), Err(Error::InvalidConfig(_))));
     }
 

@@ -203,9 +203,13 @@ where
 
     fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
-            let flushed = self.poll_write_tls(cx)?.is_ready();
+            // Send what we can. Once the handshake is over, whatever is left
+            // (our Finished, session tickets) goes out with the next read,
+            // write or flush: waiting for it here would deadlock against a
+            // peer that writes first into a small transport buffer.
+            let _ = self.poll_write_tls(cx)?;
             if !self.session.is_handshaking() {
-                return if flushed { Poll::Ready(Ok(())) } else { Poll::Pending };
+                return Poll::Ready(Ok(()));
             }
             match self.poll_read_tls(cx)? {
                 Poll::Ready(0) if self.session.is_handshaking() => {

@@ -1,0 +1,105 @@
+//! Mapping rustls errors onto the polytls taxonomy, by variant (never by
+//! message text).
+
+use polytls_api::{Alert, CertificateError as Cert, Error, Incompatibility};
+use rustls::{CertificateError as RCert, PeerIncompatible as PI};
+
+/// The pin check's verdict, carried through rustls inside
+/// `CertificateError::Other` and recognised on the way out.
+#[derive(Debug)]
+pub(crate) struct PinMismatch;
+
+impl std::fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no certificate of the chain matches the SPKI pins")
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
+pub(crate) fn map(err: rustls::Error) -> Error {
+    use rustls::Error as E;
+    match err {
+        E::InvalidCertificate(c) => Error::InvalidCertificate(map_cert(&c)),
+        E::NoCertificatesPresented => Error::ClientCertificateRequired,
+        E::AlertReceived(a) => Error::AlertReceived(Alert(u8::from(a))),
+        E::PeerIncompatible(pi) => Error::PeerIncompatible(map_incompatible(&pi)),
+        E::NoApplicationProtocol => Error::PeerIncompatible(Incompatibility::NoApplicationProtocol),
+        E::HandshakeNotComplete => Error::Misuse("the handshake has not completed".into()),
+        E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. }
+        | E::InvalidMessage(_)
+        | E::PeerMisbehaved(_)
+        | E::DecryptError
+        | E::PeerSentOversizedRecord
+        | E::UnsupportedNameType => Error::PeerMisbehaved(err.to_string()),
+        other => Error::other(format!("rustls: {other}"), other),
+    }
+}
+
+fn map_cert(c: &RCert) -> Cert {
+    match c {
+        RCert::BadEncoding | RCert::UnhandledCriticalExtension => Cert::BadEncoding,
+        RCert::Expired | RCert::ExpiredContext { .. } => Cert::Expired,
+        RCert::NotValidYet | RCert::NotValidYetContext { .. } => Cert::NotValidYet,
+        RCert::Revoked => Cert::Revoked,
+        RCert::UnknownIssuer => Cert::UnknownIssuer,
+        RCert::BadSignature
+        | RCert::UnsupportedSignatureAlgorithmContext { .. }
+        | RCert::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => Cert::BadSignature,
+        RCert::NotValidForName | RCert::NotValidForNameContext { .. } => Cert::NotValidForName,
+        RCert::InvalidPurpose | RCert::InvalidPurposeContext { .. } => Cert::InvalidPurpose,
+        RCert::Other(o) if o.0.downcast_ref::<PinMismatch>().is_some() => Cert::PinMismatch,
+        _ => Cert::Other,
+    }
+}
+
+fn map_incompatible(pi: &PI) -> Incompatibility {
+    match pi {
+        PI::NoCipherSuitesInCommon => Incompatibility::NoSharedCipherSuite,
+        PI::NoKxGroupsInCommon => Incompatibility::NoSharedGroup,
+        PI::NoSignatureSchemesInCommon | PI::NoCertificateRequestSignatureSchemesInCommon => {
+            Incompatibility::NoSharedSignatureScheme
+        }
+        PI::ServerDoesNotSupportTls12Or13
+        | PI::ServerTlsVersionIsDisabledByOurConfig
+        | PI::SupportedVersionsExtensionRequired
+        | PI::Tls12NotOffered
+        | PI::Tls12NotOfferedOrEnabled => Incompatibility::NoSharedVersion,
+        _ => Incompatibility::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories() {
+        assert!(matches!(
+            map(rustls::Error::InvalidCertificate(RCert::UnknownIssuer)),
+            Error::InvalidCertificate(Cert::UnknownIssuer)
+        ));
+        assert!(matches!(
+            map(rustls::Error::AlertReceived(
+                rustls::AlertDescription::UnknownCA
+            )),
+            Error::AlertReceived(Alert::UNKNOWN_CA)
+        ));
+        assert!(matches!(
+            map(rustls::Error::PeerIncompatible(PI::Tls12NotOffered)),
+            Error::PeerIncompatible(Incompatibility::NoSharedVersion)
+        ));
+        let pin = rustls::Error::InvalidCertificate(RCert::Other(rustls::OtherError(
+            std::sync::Arc::new(PinMismatch),
+        )));
+        assert!(matches!(
+            map(pin),
+            Error::InvalidCertificate(Cert::PinMismatch)
+        ));
+        assert!(matches!(
+            map(rustls::Error::General("x".into())),
+            Error::Other { .. }
+        ));
+    }
+}

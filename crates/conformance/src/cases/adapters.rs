@@ -1,0 +1,272 @@
+//! The blocking and tokio adapters: over real loopback TCP, and over hostile
+//! fake IO (`Pending` every other call, one byte at a time, early EOF).
+
+use std::io::{Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use polytls_api::blocking::Stream;
+use polytls_api::tokio::{TlsAcceptor, TlsConnector};
+use polytls_api::{Backend, Error, Session};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+use super::{client_config, server_config, ClientSession, ServerSession};
+use crate::pki::pki;
+
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn payload() -> Vec<u8> {
+    (0..100_000u32).map(|i| (i % 251) as u8).collect()
+}
+
+fn upper(data: &[u8]) -> Vec<u8> {
+    data.iter().map(|b| b.wrapping_add(1)).collect()
+}
+
+/// The blocking `Stream` over loopback TCP: handshake, echo both ways,
+/// close_notify in each direction.
+pub fn blocking_over_tcp<B: Backend>(b: &B) {
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("server ctx");
+    let cc = b.client_context(&client_config()).expect("client ctx");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::scope(|s| {
+        let server = s.spawn(|| {
+            let (sock, _) = listener.accept().expect("accept");
+            sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+            let mut tls = Stream::new(
+                polytls_api::ServerContext::accept(&sc).expect("session"),
+                sock,
+            );
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got)
+                .expect("server reads to clean EOF");
+            tls.write_all(&upper(&got)).expect("reply");
+            tls.shutdown().expect("shutdown");
+            got.len()
+        });
+        let sock = std::net::TcpStream::connect(addr).expect("connect");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("session");
+        let mut tls = Stream::new(session, sock);
+        tls.handshake().expect("handshake");
+        assert!(tls.get_ref().1.info().version.is_some());
+        let data = payload();
+        tls.write_all(&data).expect("write");
+        tls.shutdown().expect("close_notify");
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply)
+            .expect("read reply to clean EOF");
+        assert_eq!(reply, upper(&data));
+        assert_eq!(server.join().expect("server thread"), data.len());
+    });
+}
+
+/// The blocking `Stream` reports a peer that closes TCP without close_notify
+/// as `UnexpectedEof`.
+pub fn blocking_truncation_is_error<B: Backend>(b: &B) {
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("server ctx");
+    let cc = b.client_context(&client_config()).expect("client ctx");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (sock, _) = listener.accept().expect("accept");
+            let mut tls = Stream::new(polytls_api::ServerContext::accept(&sc).expect("s"), sock);
+            tls.write_all(b"cut short").expect("write");
+            // Drop without shutdown: TCP FIN, no close_notify.
+        });
+        let sock = std::net::TcpStream::connect(addr).expect("connect");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        let mut tls = Stream::new(
+            polytls_api::ClientContext::connect(&cc, "localhost").expect("c"),
+            sock,
+        );
+        let mut got = Vec::new();
+        let err = tls
+            .read_to_end(&mut got)
+            .expect_err("truncation must be an error");
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(matches!(Error::from_io(&err), Some(Error::UnexpectedEof)));
+        assert_eq!(got, b"cut short");
+    });
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The tokio adapter over loopback TCP: connector and acceptor, echo, clean
+/// shutdown, `get_ref` and `into_inner`.
+pub fn tokio_over_tcp<B: Backend>(b: &B)
+where
+    ClientSession<B>: Unpin,
+    ServerSession<B>: Unpin,
+{
+    let acceptor = TlsAcceptor::new(b.server_context(&server_config(pki().server())).expect("s"));
+    let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
+    runtime().block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.expect("accept");
+            let mut tls = acceptor.accept(sock).await.expect("server handshake");
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got).await.expect("read to clean EOF");
+            tls.write_all(&upper(&got)).await.expect("reply");
+            tls.shutdown().await.expect("shutdown");
+            got.len()
+        });
+        let sock = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let mut tls = tokio::time::timeout(IO_TIMEOUT, connector.connect("localhost", sock))
+            .await
+            .expect("no hang")
+            .expect("client handshake");
+        assert_eq!(tls.get_ref().1.info().sni.as_deref(), Some("localhost"));
+        let data = payload();
+        tls.write_all(&data).await.expect("write");
+        tls.shutdown().await.expect("close_notify");
+        let mut reply = Vec::new();
+        tokio::time::timeout(IO_TIMEOUT, tls.read_to_end(&mut reply))
+            .await
+            .expect("no hang")
+            .expect("read reply");
+        assert_eq!(reply, upper(&data));
+        assert_eq!(server.await.expect("server task"), data.len());
+        let (_tcp, session) = tls.into_inner();
+        assert!(polytls_api::Session::info(&session).version.is_some());
+    });
+}
+
+/// Transport that returns `Pending` on every other call in each direction and
+/// moves at most one byte per call.
+struct Hostile<IO> {
+    io: IO,
+    read_flip: bool,
+    write_flip: bool,
+}
+
+impl<IO> Hostile<IO> {
+    fn new(io: IO) -> Self {
+        Self {
+            io,
+            read_flip: false,
+            write_flip: true,
+        }
+    }
+}
+
+fn stall(flip: &mut bool, cx: &mut Context<'_>) -> bool {
+    *flip = !*flip;
+    if *flip {
+        cx.waker().wake_by_ref();
+    }
+    *flip
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Hostile<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if stall(&mut self.read_flip, cx) {
+            return Poll::Pending;
+        }
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        let mut one = [0u8; 1];
+        let mut rb = ReadBuf::new(&mut one);
+        let r = Pin::new(&mut self.io).poll_read(cx, &mut rb);
+        if let Poll::Ready(Ok(())) = r {
+            buf.put_slice(rb.filled());
+        }
+        r
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Hostile<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if stall(&mut self.write_flip, cx) {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.io).poll_write(cx, &buf[..buf.len().min(1)])
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// Over hostile IO on both ends the handshake and a transfer still complete
+/// with every byte in order.
+pub fn tokio_hostile_io<B: Backend>(b: &B)
+where
+    ClientSession<B>: Unpin,
+    ServerSession<B>: Unpin,
+{
+    let acceptor = TlsAcceptor::new(b.server_context(&server_config(pki().server())).expect("s"));
+    let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
+    runtime().block_on(async move {
+        let (a, z) = tokio::io::duplex(64);
+        let server = tokio::spawn(async move {
+            let mut tls = acceptor.accept(Hostile::new(z)).await.expect("server");
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got).await.expect("read");
+            tls.write_all(&upper(&got)).await.expect("write");
+            tls.shutdown().await.expect("shutdown");
+        });
+        let mut tls = connector
+            .connect("localhost", Hostile::new(a))
+            .await
+            .expect("client");
+        let data: Vec<u8> = payload()[..5000].to_vec();
+        tls.write_all(&data).await.expect("write");
+        tls.shutdown().await.expect("shutdown");
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply).await.expect("read");
+        assert_eq!(reply, upper(&data));
+        server.await.expect("server task");
+    });
+}
+
+/// A transport that ends during the handshake fails the tokio handshake with
+/// `UnexpectedEof` instead of hanging.
+pub fn tokio_early_eof<B: Backend>(b: &B)
+where
+    ClientSession<B>: Unpin,
+{
+    let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
+    runtime().block_on(async move {
+        let (a, mut z) = tokio::io::duplex(64 * 1024);
+        let peer = tokio::spawn(async move {
+            let mut hello = [0u8; 5];
+            z.read_exact(&mut hello).await.expect("client hello header");
+            drop(z);
+        });
+        let err = connector
+            .connect("localhost", a)
+            .await
+            .map(|_| ())
+            .expect_err("EOF mid-handshake");
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+        peer.await.expect("peer");
+    });
+}

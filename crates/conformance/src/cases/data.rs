@@ -1,0 +1,396 @@
+//! Application data, shutdown and truncation, exporters, key logs, misuse and
+//! hostile input.
+
+use std::sync::Arc;
+
+use polytls_api::keylog::KeyLogLines;
+use polytls_api::{
+    Backend, ClientContext, Error, ProtocolVersion, ReadOutcome, ServerContext, Session,
+};
+
+use super::{client_config, connect_ok, pair, server_config};
+use crate::pair::Side;
+use crate::pki::pki;
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 131 + i / 251) as u8).collect()
+}
+
+fn both_ways<B: Backend>(b: &B, len: usize) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.min_version = v;
+        c.common.max_version = v;
+        let mut p = connect_ok(b, &c, &server_config(pki().server()));
+        let data = pattern(len);
+        assert_eq!(p.transfer(Side::Client, &data).expect("c->s"), data, "{v}");
+        assert_eq!(p.transfer(Side::Server, &data).expect("s->c"), data, "{v}");
+    }
+}
+
+/// One byte each way arrives intact.
+pub fn transfer_one_byte<B: Backend>(b: &B) {
+    both_ways(b, 1);
+}
+
+/// 1 MiB each way arrives intact, crossing many records.
+pub fn transfer_one_mib<B: Backend>(b: &B) {
+    both_ways(b, 1 << 20);
+}
+
+/// Sizes around the 16 KiB record limit arrive intact.
+pub fn transfer_record_boundaries<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    for len in [16383, 16384, 16385, 32768 + 1] {
+        let data = pattern(len);
+        assert_eq!(
+            p.transfer(Side::Client, &data).expect("c->s"),
+            data,
+            "{len}"
+        );
+    }
+}
+
+/// A zero-length write takes nothing and sends nothing readable.
+pub fn zero_length_write<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    assert_eq!(p.client.write(&[]).expect("empty write"), 0);
+    p.pump().expect("pump");
+    let (got, closed) = p.read_all(Side::Server).expect("read");
+    assert!(got.is_empty() && !closed);
+    assert_eq!(p.transfer(Side::Client, b"after").expect("data"), b"after");
+}
+
+/// Data written before the handshake completes is delivered after it.
+pub fn write_before_handshake_completes<B: Backend>(b: &B) {
+    let mut p = pair(
+        b,
+        &client_config(),
+        &server_config(pki().server()),
+        "localhost",
+    );
+    assert!(p.client.is_handshaking());
+    let n = p.client.write(b"early bird").expect("buffered write");
+    assert_eq!(n, 10);
+    p.handshake().expect_ok();
+    p.pump().expect("pump");
+    let (got, _) = p.read_all(Side::Server).expect("read");
+    assert_eq!(got, b"early bird");
+}
+
+/// close_notify reads as a clean end after all data before it.
+pub fn close_notify_is_clean_eof<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.write(b"last words").expect("write");
+    p.client.send_close_notify();
+    p.pump().expect("pump");
+    let (got, closed) = p.read_all(Side::Server).expect("read");
+    assert_eq!(got, b"last words");
+    assert!(closed, "close_notify must read as Closed");
+    // Clean EOF stays clean, even if the transport then ends.
+    assert_eq!(
+        p.eof_to(Side::Server).expect("after close"),
+        ReadOutcome::Closed
+    );
+}
+
+/// A transport EOF without close_notify is `UnexpectedEof`, after the data.
+pub fn truncation_is_unexpected_eof<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    assert_eq!(
+        p.transfer(Side::Client, b"partial").expect("data"),
+        b"partial"
+    );
+    assert!(matches!(p.eof_to(Side::Server), Err(Error::UnexpectedEof)));
+}
+
+/// Half-close: after the client's close_notify the server can still send and
+/// the client still reads.
+pub fn half_close<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.send_close_notify();
+    p.pump().expect("pump");
+    let (_, closed) = p.read_all(Side::Server).expect("read");
+    assert!(closed);
+    p.server
+        .write(b"reply after your close")
+        .expect("server write");
+    p.pump().expect("pump");
+    let (got, _) = p.read_all(Side::Client).expect("client read");
+    assert_eq!(got, b"reply after your close");
+}
+
+/// Writing after close_notify is `Misuse`, not a panic.
+pub fn write_after_close_is_misuse<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.send_close_notify();
+    assert!(matches!(p.client.write(b"too late"), Err(Error::Misuse(_))));
+}
+
+/// EOF during the handshake is `UnexpectedEof` or a handshake error, never a
+/// hang or a clean end.
+pub fn eof_during_handshake<B: Backend>(b: &B) {
+    let mut p = pair(
+        b,
+        &client_config(),
+        &server_config(pki().server()),
+        "localhost",
+    );
+    p.client_to_server_bytes();
+    let r = p.eof_to(Side::Server);
+    assert!(
+        !matches!(r, Ok(ReadOutcome::Closed) | Ok(ReadOutcome::Data(_))),
+        "{r:?}"
+    );
+    assert!(matches!(r, Err(Error::UnexpectedEof)), "{r:?}");
+}
+
+/// Exporters agree between the ends, depend on label and context, and fail
+/// before the handshake.
+pub fn exporter_agrees<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.min_version = v;
+        c.common.max_version = v;
+        let p = connect_ok(b, &c, &server_config(pki().server()));
+        let export = |s: &dyn Session, label: &[u8], ctx: Option<&[u8]>| {
+            let mut out = [0u8; 32];
+            s.export_keying_material(&mut out, label, ctx)
+                .expect("export");
+            out
+        };
+        let c1 = export(&p.client, b"EXPORTER-polytls", Some(b"ctx"));
+        assert_eq!(
+            c1,
+            export(&p.server, b"EXPORTER-polytls", Some(b"ctx")),
+            "{v}"
+        );
+        assert_ne!(c1, [0u8; 32]);
+        assert_ne!(
+            c1,
+            export(&p.client, b"EXPORTER-other", Some(b"ctx")),
+            "{v}"
+        );
+        let no_ctx = export(&p.client, b"EXPORTER-polytls", None);
+        assert_eq!(no_ctx, export(&p.server, b"EXPORTER-polytls", None), "{v}");
+        assert_ne!(no_ctx, c1, "{v}");
+    }
+    let p = pair(
+        b,
+        &client_config(),
+        &server_config(pki().server()),
+        "localhost",
+    );
+    let mut out = [0u8; 16];
+    assert!(matches!(
+        p.client
+            .export_keying_material(&mut out, b"EXPORTER-polytls", None),
+        Err(Error::Misuse(_))
+    ));
+}
+
+/// Key logs on both ends record the same TLS 1.3 secrets in NSS format.
+pub fn key_log_lines<B: Backend>(b: &B) {
+    let (cl, sl) = (
+        Arc::new(KeyLogLines::default()),
+        Arc::new(KeyLogLines::default()),
+    );
+    let mut c = client_config();
+    c.common.key_log = Some(cl.clone());
+    let mut s = server_config(pki().server());
+    s.common.key_log = Some(sl.clone());
+    connect_ok(b, &c, &s);
+    let (mut lines, mut server_lines) = (cl.lines(), sl.lines());
+    for label in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ] {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{label} ")))
+            .unwrap_or_else(|| panic!("{label} missing from {lines:?}"));
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts.len(), 3, "{line}");
+        assert_eq!(parts[1].len(), 64, "client random is 32 bytes: {line}");
+        assert!(parts[2].len() >= 64 && parts[2].bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+    lines.retain(|l| !l.starts_with("EXPORTER_SECRET"));
+    server_lines.retain(|l| !l.starts_with("EXPORTER_SECRET"));
+    lines.sort();
+    server_lines.sort();
+    assert_eq!(lines, server_lines, "both ends derive the same secrets");
+}
+
+/// Without a key log nothing is logged (and nothing breaks).
+pub fn key_log_off_by_default<B: Backend>(b: &B) {
+    let c = client_config();
+    assert!(c.common.key_log.is_none());
+    connect_ok(b, &c, &server_config(pki().server()));
+}
+
+fn feed_server<B: Backend>(b: &B, bytes: &[u8]) -> Result<(), Error> {
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("ctx");
+    let mut s = sc.accept().expect("accept");
+    let mut rd = bytes;
+    while !rd.is_empty() {
+        let n = s
+            .read_tls(&mut rd)
+            .map_err(|e| Error::other("read_tls", e))?;
+        s.process_new_packets()?;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    while s.wants_write() {
+        if s.write_tls(&mut out).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Random bytes to a server are an error, never a panic or success.
+pub fn garbage_to_server<B: Backend>(b: &B) {
+    let mut junk = vec![0u8; 2048];
+    let mut x = 0x1234_5678u32;
+    for byte in junk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *byte = x as u8;
+    }
+    assert!(feed_server(b, &junk).is_err());
+    // A plausible record header announcing a handshake but carrying junk.
+    let mut rec = vec![0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c];
+    rec.extend_from_slice(&junk[..0x3c]);
+    let r = feed_server(b, &rec);
+    assert!(matches!(r, Err(Error::PeerMisbehaved(_))), "{r:?}");
+}
+
+/// A real ClientHello with a malformed extension added (a supported_groups
+/// body whose inner length overruns it) is rejected as peer misbehaviour.
+pub fn client_hello_with_garbage_extensions<B: Backend>(b: &B) {
+    let cc = b.client_context(&client_config()).expect("ctx");
+    let mut c = cc.connect("localhost").expect("connect");
+    let mut hello = Vec::new();
+    while c.wants_write() {
+        c.write_tls(&mut hello).expect("hello");
+    }
+    assert_eq!(hello[0], 0x16, "a handshake record");
+    assert_eq!(hello[5], 0x01, "a ClientHello");
+    // record(5) handshake(4) version(2) random(32) session id, suites,
+    // compression, then the extensions length.
+    let mut at = 5 + 4 + 2 + 32;
+    at += 1 + usize::from(hello[at]);
+    at += 2 + usize::from(u16::from_be_bytes([hello[at], hello[at + 1]]));
+    at += 1 + usize::from(hello[at]);
+    let bad_ext = [0x00, 0x0a, 0x00, 0x03, 0x00, 0x05, 0x00];
+    let grow = |hello: &mut Vec<u8>, pos: usize, width: usize| {
+        let mut v = 0usize;
+        for i in 0..width {
+            v = (v << 8) | usize::from(hello[pos + i]);
+        }
+        v += bad_ext.len();
+        for i in 0..width {
+            hello[pos + width - 1 - i] = (v >> (8 * i)) as u8;
+        }
+    };
+    grow(&mut hello, 3, 2);
+    grow(&mut hello, 6, 3);
+    grow(&mut hello, at, 2);
+    hello.extend_from_slice(&bad_ext);
+    let r = feed_server(b, &hello);
+    assert!(matches!(r, Err(Error::PeerMisbehaved(_))), "{r:?}");
+}
+
+/// A truncated record followed by EOF fails as `UnexpectedEof`.
+pub fn truncated_record_mid_stream<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.write(&pattern(1000)).expect("write");
+    let bytes = p.client_to_server_bytes();
+    bytes.truncate(bytes.len() / 2);
+    assert!(matches!(p.eof_to(Side::Server), Err(Error::UnexpectedEof)));
+}
+
+/// A flipped bit in a record is a bad MAC: peer misbehaviour, not data.
+pub fn tampered_record_is_rejected<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.write(b"integrity matters").expect("write");
+    let bytes = p.client_to_server_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let r = p.pump();
+    assert!(
+        matches!(r, Err((Side::Server, Error::PeerMisbehaved(_)))),
+        "{r:?}"
+    );
+}
+
+/// A fatal alert from the peer during the handshake is `AlertReceived`.
+pub fn peer_sends_fatal_alert<B: Backend>(b: &B) {
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("ctx");
+    let mut s = sc.accept().expect("accept");
+    // handshake_failure, as a plaintext alert record.
+    let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40];
+    s.read_tls(&mut &alert[..]).expect("read");
+    let r = s.process_new_packets();
+    assert!(
+        matches!(r, Err(Error::AlertReceived(a)) if a == polytls_api::Alert::HANDSHAKE_FAILURE),
+        "{r:?}"
+    );
+}
+
+/// Reads after the peer closed keep reporting `Closed`; writes after our
+/// close are `Misuse`; neither panics.
+pub fn read_after_close_is_stable<B: Backend>(b: &B) {
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    p.client.send_close_notify();
+    p.pump().expect("pump");
+    let mut buf = [0u8; 8];
+    for _ in 0..3 {
+        assert_eq!(p.server.read(&mut buf).expect("read"), ReadOutcome::Closed);
+    }
+    assert!(matches!(p.client.write(b"x"), Err(Error::Misuse(_))));
+}
+
+/// Random fragmentation of both byte streams (proptest): the handshake
+/// completes and data arrives intact whatever the chunk sizes.
+pub fn random_fragmentation<B: Backend>(b: &B) {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("server ctx");
+    let cc = b.client_context(&client_config()).expect("client ctx");
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        proptest::collection::vec(1usize..300, 1..12),
+        proptest::collection::vec(any::<u8>(), 1..40_000),
+    );
+    runner
+        .run(&strategy, |(fragments, data)| {
+            let mut p = crate::pair::Pair::new(
+                cc.connect("localhost").expect("c"),
+                sc.accept().expect("s"),
+            );
+            p.fragments = fragments;
+            let o = p.handshake();
+            prop_assert!(o.client.is_ok() && o.server.is_ok(), "{:?}", o);
+            prop_assert_eq!(p.transfer(Side::Client, &data).expect("c->s"), data.clone());
+            prop_assert_eq!(p.transfer(Side::Server, &data).expect("s->c"), data);
+            Ok(())
+        })
+        .expect("fragmentation property");
+}

@@ -1,0 +1,319 @@
+//! A test PKI generated in process with rcgen: a root, an intermediate, server
+//! leaves of every key type, bad leaves (expired, not yet valid, wrong name,
+//! untrusted, wrong purpose) and client certificates. Validity is relative to
+//! now, so nothing here expires.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use polytls_api::{CertificateDer, Identity, PrivateKeyDer, Roots};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, RsaKeySize, SanType,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A key algorithm for a leaf certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// ECDSA on P-256 with SHA-256.
+    EcdsaP256,
+    /// ECDSA on P-384 with SHA-384.
+    EcdsaP384,
+    /// RSA 2048 (PKCS#1 v1.5 / PSS with SHA-256).
+    Rsa2048,
+    /// RSA 4096.
+    Rsa4096,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl KeyType {
+    fn generate(self) -> KeyPair {
+        let r = match self {
+            KeyType::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+            KeyType::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+            KeyType::Ed25519 => KeyPair::generate_for(&rcgen::PKCS_ED25519),
+            KeyType::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
+            }
+            KeyType::Rsa4096 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096)
+            }
+        };
+        r.expect("test key generation")
+    }
+}
+
+/// What a leaf is for and how it is broken, if it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// A good server certificate for `localhost`, `*.wild.test` and `127.0.0.1`.
+    Server(KeyType),
+    /// A good server certificate for `alt.test` only (SNI selection).
+    Alt,
+    /// Expired a month ago.
+    Expired,
+    /// Valid from a month from now.
+    NotYetValid,
+    /// Valid only for `other.test`.
+    WrongName,
+    /// Issued by a CA nobody trusts.
+    Untrusted,
+    /// A client certificate (clientAuth only) used as a server certificate.
+    WrongPurpose,
+    /// A good client certificate.
+    Client,
+    /// A client certificate from a CA the server does not trust.
+    ClientUntrusted,
+    /// A server certificate whose intermediate has expired.
+    ExpiredIntermediate,
+}
+
+type Issuer = CertifiedIssuer<'static, KeyPair>;
+
+/// The test PKI (one per test process, made on first use).
+pub struct TestPki {
+    root: Issuer,
+    intermediate: Issuer,
+    expired_intermediate: Issuer,
+    other_root: Issuer,
+    leaves: Mutex<HashMap<Leaf, Identity>>,
+}
+
+fn ca_params(cn: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "polytls test PKI");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// The process-wide test PKI.
+pub fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let (past, future) = (now() - Duration::days(1), now() + Duration::days(365));
+        let root = CertifiedIssuer::self_signed(
+            ca_params("polytls test root", past, future),
+            KeyType::EcdsaP256.generate(),
+        )
+        .expect("root");
+        let intermediate = CertifiedIssuer::signed_by(
+            ca_params("polytls test intermediate", past, future),
+            KeyType::EcdsaP256.generate(),
+            &root,
+        )
+        .expect("intermediate");
+        let expired_intermediate = CertifiedIssuer::signed_by(
+            ca_params(
+                "polytls expired intermediate",
+                now() - Duration::days(60),
+                now() - Duration::days(30),
+            ),
+            KeyType::EcdsaP256.generate(),
+            &root,
+        )
+        .expect("expired intermediate");
+        let other_root = CertifiedIssuer::self_signed(
+            ca_params("untrusted root", past, future),
+            KeyType::EcdsaP256.generate(),
+        )
+        .expect("other root");
+        TestPki {
+            root,
+            intermediate,
+            expired_intermediate,
+            other_root,
+            leaves: Mutex::new(HashMap::new()),
+        }
+    })
+}
+
+impl TestPki {
+    /// The trusted root, as the only trust anchor.
+    pub fn roots(&self) -> Roots {
+        Roots::new(vec![self.root.der().clone()])
+    }
+
+    /// The trusted root certificate.
+    pub fn root(&self) -> CertificateDer<'static> {
+        self.root.der().clone()
+    }
+
+    /// The intermediate that issues the good leaves.
+    pub fn intermediate(&self) -> CertificateDer<'static> {
+        self.intermediate.der().clone()
+    }
+
+    /// The root's PEM (for external peers).
+    pub fn root_pem(&self) -> String {
+        self.root.pem()
+    }
+
+    /// Roots holding only the CA nobody else trusts.
+    pub fn other_roots(&self) -> Roots {
+        Roots::new(vec![self.other_root.der().clone()])
+    }
+
+    /// The identity (leaf + intermediate, and key) for `leaf`.
+    pub fn identity(&self, leaf: Leaf) -> Identity {
+        if let Some(id) = self.leaves.lock().expect("pki lock").get(&leaf) {
+            return id.clone();
+        }
+        let id = self.make(leaf);
+        self.leaves
+            .lock()
+            .expect("pki lock")
+            .entry(leaf)
+            .or_insert(id)
+            .clone()
+    }
+
+    /// A good ECDSA P-256 server identity.
+    pub fn server(&self) -> Identity {
+        self.identity(Leaf::Server(KeyType::EcdsaP256))
+    }
+
+    /// A good client identity.
+    pub fn client(&self) -> Identity {
+        self.identity(Leaf::Client)
+    }
+
+    /// An identity as a password-protected PKCS#12 archive.
+    pub fn pkcs12(&self, id: &Identity, password: &str) -> Vec<u8> {
+        let key = p12_keystore::PrivateKey::from_der(id.key().secret_der()).expect("pkcs8 key");
+        let certs = id
+            .chain()
+            .iter()
+            .map(|c| p12_keystore::Certificate::from_der(c.as_ref()).expect("cert"))
+            .collect::<Vec<_>>();
+        let chain = p12_keystore::PrivateKeyChain::new(vec![1u8; 20], key, certs);
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(
+            "polytls",
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+        );
+        store.writer(password).write().expect("pkcs12 write")
+    }
+
+    fn make(&self, leaf: Leaf) -> Identity {
+        let good = (now() - Duration::days(1), now() + Duration::days(30));
+        let server_names = vec!["localhost".to_owned(), "*.wild.test".to_owned()];
+        let (key_type, names, validity, issuer, eku) = match leaf {
+            Leaf::Server(kt) => (
+                kt,
+                server_names,
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::Alt => (
+                KeyType::EcdsaP256,
+                vec!["alt.test".into()],
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::Expired => (
+                KeyType::EcdsaP256,
+                server_names,
+                (now() - Duration::days(60), now() - Duration::days(30)),
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::NotYetValid => (
+                KeyType::EcdsaP256,
+                server_names,
+                (now() + Duration::days(30), now() + Duration::days(60)),
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::WrongName => (
+                KeyType::EcdsaP256,
+                vec!["other.test".into()],
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::Untrusted => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.other_root,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::WrongPurpose => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+            Leaf::Client => (
+                KeyType::EcdsaP256,
+                vec!["client.test".into()],
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+            Leaf::ClientUntrusted => (
+                KeyType::EcdsaP256,
+                vec!["client.test".into()],
+                good,
+                &self.other_root,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+            Leaf::ExpiredIntermediate => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.expired_intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+        };
+        let key = key_type.generate();
+        let mut p = CertificateParams::new(names.clone()).expect("names");
+        if matches!(
+            leaf,
+            Leaf::Server(_)
+                | Leaf::Expired
+                | Leaf::NotYetValid
+                | Leaf::Untrusted
+                | Leaf::WrongPurpose
+                | Leaf::ExpiredIntermediate
+        ) {
+            p.subject_alt_names
+                .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        }
+        p.distinguished_name
+            .push(DnType::CommonName, names[0].clone());
+        p.not_before = validity.0;
+        p.not_after = validity.1;
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        p.extended_key_usages = vec![eku];
+        let cert = p.signed_by(&key, issuer).expect("leaf");
+        let mut chain = vec![cert.der().clone()];
+        if !std::ptr::eq(issuer, &self.other_root) {
+            chain.push(issuer.der().clone());
+        }
+        let key = PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        Identity::new(chain, key).expect("identity")
+    }
+}
