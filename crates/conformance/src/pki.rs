@@ -313,7 +313,36 @@ impl TestPki {
         if !std::ptr::eq(issuer, &self.other_root) {
             chain.push(issuer.der().clone());
         }
-        let key = PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let key = PrivateKeyDer::Pkcs8(pkcs8_v1(key_type, key.serialize_der()).into());
         Identity::new(chain, key).expect("identity")
     }
+}
+
+/// PEM-encodes one DER object under `label` (`CERTIFICATE`, `PRIVATE KEY`).
+pub fn to_pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Ed25519 keys come out of the key generator as PKCS#8 v2 (RFC 5958, with
+/// the public key); OpenSSL 3.0 reads only v1 (RFC 5208). Every backend reads
+/// v1, so the test PKI hands out v1.
+fn pkcs8_v1(key_type: KeyType, der: Vec<u8>) -> Vec<u8> {
+    const V1_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    if key_type != KeyType::Ed25519 || der.len() < 48 || der[..2] == V1_PREFIX[..2] {
+        return der;
+    }
+    let mut v1 = V1_PREFIX.to_vec();
+    v1.extend_from_slice(&der[16..48]);
+    v1
 }

@@ -1,1 +1,167 @@
-//! stub
+//! # polytls — one TLS API, your choice of implementation
+//!
+//! Write TLS code once against [`Backend`], [`ClientConfig`] and
+//! [`ServerConfig`]; pick rustls, OpenSSL or BoringSSL by cargo feature
+//! (`rustls`, `openssl`, `boring`) or at run time with [`backend_by_name`].
+//! The backends are held to the same behaviour by a shared conformance suite.
+//!
+//! OpenSSL and BoringSSL export the same C symbols, so the `openssl` and
+//! `boring` features cannot be enabled together; rustls combines with either.
+//!
+//! ## Example: a tokio server and client over TCP
+//!
+//! ```
+//! # #[cfg(all(feature = "rustls", feature = "tokio"))]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use polytls::tokio::{TlsAcceptor, TlsConnector};
+//! use polytls::{Backend, ClientConfig, Identity, Roots, ServerConfig};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # let (chain_pem, key_pem, root_pem) = example_pki();
+//! // Any compiled-in backend; `polytls::default_backend()` picks one for you.
+//! let backend = polytls::backend_by_name("rustls")?;
+//! let server = backend.server_context(&ServerConfig::new(Identity::from_pem(&chain_pem, &key_pem)?))?;
+//! let client = backend.client_context(&ClientConfig::new(Roots::from_pem(&root_pem)?))?;
+//!
+//! tokio::runtime::Runtime::new()?.block_on(async move {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let acceptor = TlsAcceptor::new(server);
+//!     let server_task = tokio::spawn(async move {
+//!         let (tcp, _) = listener.accept().await?;
+//!         let mut tls = acceptor.accept(tcp).await?;
+//!         let mut line = [0u8; 5];
+//!         tls.read_exact(&mut line).await?;
+//!         tls.write_all(&line).await?;
+//!         tls.shutdown().await?;
+//!         Ok::<_, std::io::Error>(())
+//!     });
+//!
+//!     let tcp = tokio::net::TcpStream::connect(addr).await?;
+//!     let mut tls = TlsConnector::new(client).connect("localhost", tcp).await?;
+//!     tls.write_all(b"hello").await?;
+//!     let mut echo = Vec::new();
+//!     tls.read_to_end(&mut echo).await?; // Ok only after the server's close_notify
+//!     assert_eq!(echo, b"hello");
+//!     server_task.await??;
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "rustls", feature = "tokio")))] fn main() {}
+//! # fn example_pki() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+//! #     use polytls_conformance::pki::pki;
+//! #     let id = pki().server();
+//! #     let pem = |label: &str, der: &[u8]| polytls_conformance::pki::to_pem(label, der).into_bytes();
+//! #     let chain: Vec<u8> = id.chain().iter().flat_map(|c| pem("CERTIFICATE", c.as_ref())).collect();
+//! #     let key = pem("PRIVATE KEY", id.key().secret_der());
+//! #     (chain, key, pki().root_pem().into_bytes())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+#[cfg(all(feature = "openssl", feature = "boring"))]
+compile_error!(
+    "polytls: the `openssl` and `boring` features cannot be enabled together: \
+     OpenSSL and BoringSSL export the same C symbols and cannot link into one binary. \
+     Enable one of them (rustls combines with either)."
+);
+
+pub use polytls_api::*;
+
+/// The backends compiled into this build.
+pub mod backends {
+    #[cfg(feature = "boring")]
+    pub use polytls_boring::Boring;
+    #[cfg(feature = "openssl")]
+    pub use polytls_openssl::OpenSsl;
+    #[cfg(feature = "rustls")]
+    pub use polytls_rustls::Rustls;
+}
+
+/// The names of the compiled-in backends, in default precedence order.
+pub fn available_backends() -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if cfg!(feature = "rustls") {
+        v.push("rustls");
+    }
+    if cfg!(feature = "openssl") {
+        v.push("openssl");
+    }
+    if cfg!(feature = "boring") {
+        v.push("boring");
+    }
+    v
+}
+
+/// A compiled-in backend by name: `"rustls"`, `"openssl"` or `"boring"`
+/// (case-insensitive; `"boringssl"` is accepted too). A name that is not
+/// compiled in is [`Error::Unsupported`]; an unknown name is
+/// [`Error::InvalidConfig`].
+pub fn backend_by_name(name: &str) -> Result<DynBackend> {
+    match name.to_ascii_lowercase().as_str() {
+        #[cfg(feature = "rustls")]
+        "rustls" => Ok(DynBackend::new(polytls_rustls::Rustls)),
+        #[cfg(feature = "openssl")]
+        "openssl" => Ok(DynBackend::new(polytls_openssl::OpenSsl)),
+        #[cfg(feature = "boring")]
+        "boring" | "boringssl" => Ok(DynBackend::new(polytls_boring::Boring)),
+        "rustls" | "openssl" | "boring" | "boringssl" => Err(Error::Unsupported {
+            backend: "polytls",
+            what: format!(
+                "backend {name:?} is not compiled in (enable the cargo feature); available: {:?}",
+                available_backends()
+            ),
+        }),
+        _ => Err(Error::InvalidConfig(format!(
+            "unknown backend {name:?}; known: rustls, openssl, boring"
+        ))),
+    }
+}
+
+/// The default backend: the `POLYTLS_BACKEND` environment variable if set,
+/// else the first compiled-in of rustls, OpenSSL, BoringSSL (memory-safe
+/// first). With no backend compiled in this is [`Error::Unsupported`].
+pub fn default_backend() -> Result<DynBackend> {
+    if let Ok(name) = std::env::var("POLYTLS_BACKEND") {
+        return backend_by_name(&name);
+    }
+    match available_backends().first() {
+        Some(name) => backend_by_name(name),
+        None => Err(Error::Unsupported {
+            backend: "polytls",
+            what: "no backend compiled in: enable `rustls`, `openssl` or `boring`".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(matches!(
+            backend_by_name("nope"),
+            Err(Error::InvalidConfig(_))
+        ));
+        #[cfg(feature = "rustls")]
+        assert_eq!(
+            backend_by_name("RUSTLS").map(|b| b.name()).ok(),
+            Some("rustls")
+        );
+        #[cfg(not(feature = "boring"))]
+        assert!(matches!(
+            backend_by_name("boring"),
+            Err(Error::Unsupported { .. })
+        ));
+        assert_eq!(
+            default_backend().map(|b| b.name()).ok(),
+            available_backends()
+                .first()
+                .copied()
+                .filter(|_| std::env::var("POLYTLS_BACKEND").is_err())
+        );
+    }
+}

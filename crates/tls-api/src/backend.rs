@@ -23,8 +23,12 @@ pub enum Capability {
     Ed25519,
     /// RSA keys of 4096 bits.
     Rsa4096,
-    /// Session resumption.
+    /// Session resumption as a server (tickets, session cache).
     Resumption,
+    /// Session resumption as a client (a per-context ticket cache). Where
+    /// this is missing, a client with `resumption` on makes full handshakes,
+    /// and `SessionInfo::resumed` says so.
+    ClientResumption,
     /// Keying material exporters.
     KeyingMaterialExport,
     /// Key logging.

@@ -111,7 +111,10 @@ pub struct Common {
     /// Key-exchange groups in preference order; `None` means the backend's
     /// defaults.
     pub groups: Option<Vec<NamedGroup>>,
-    /// Session resumption (tickets; a client-side cache per context).
+    /// Session resumption (default on): on a server, tickets and a session
+    /// cache; on a client, a ticket cache per context, where the backend has
+    /// one ([`Capability::ClientResumption`](crate::Capability::ClientResumption)).
+    /// `SessionInfo::resumed` reports what happened.
     pub resumption: bool,
     /// Receives `SSLKEYLOGFILE`-format lines; off by default.
     pub key_log: Option<Arc<dyn KeyLog>>,

@@ -41,6 +41,7 @@ mod dynamic;
 mod error;
 pub mod identity;
 pub mod keylog;
+pub mod memio;
 pub mod params;
 mod pins;
 mod session;

@@ -331,16 +331,20 @@ pub fn tampered_record_is_rejected<B: Backend>(b: &B) {
     );
 }
 
-/// A fatal alert from the peer during the handshake is `AlertReceived`.
+/// A fatal alert from the client mid-handshake (TLS 1.2, after the server's
+/// first flight) is `AlertReceived` with that alert on the server.
 pub fn peer_sends_fatal_alert<B: Backend>(b: &B) {
-    let sc = b
-        .server_context(&server_config(pki().server()))
-        .expect("ctx");
-    let mut s = sc.accept().expect("accept");
-    // handshake_failure, as a plaintext alert record.
+    let mut c = client_config();
+    c.common.max_version = ProtocolVersion::Tls12;
+    let mut p = pair(b, &c, &server_config(pki().server()), "localhost");
+    p.client_to_server_bytes();
+    p.pump().expect("client hello and server flight");
+    assert!(p.server.is_handshaking());
+    // handshake_failure, as a plaintext alert record, instead of the
+    // client's second flight.
     let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40];
-    s.read_tls(&mut &alert[..]).expect("read");
-    let r = s.process_new_packets();
+    p.server.read_tls(&mut &alert[..]).expect("read");
+    let r = p.server.process_new_packets();
     assert!(
         matches!(r, Err(Error::AlertReceived(a)) if a == polytls_api::Alert::HANDSHAKE_FAILURE),
         "{r:?}"

@@ -119,7 +119,10 @@ pub fn group_restriction<B: Backend>(b: &B) {
             c.common.groups = Some(vec![group]);
             c.common.min_version = version;
             c.common.max_version = version;
-            let p = connect_ok(b, &c, &server_config(pki().server()));
+            // An RSA certificate: in TLS 1.2 the client's group list also
+            // limits which ECDSA certificates it accepts (RFC 8422).
+            let id = pki().identity(Leaf::Server(KeyType::Rsa2048));
+            let p = connect_ok(b, &c, &server_config(id));
             assert_eq!(p.client.info().group, Some(group), "{version}");
             assert_eq!(p.server.info().group, Some(group), "{version}");
         }

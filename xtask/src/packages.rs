@@ -1,0 +1,67 @@
+//! Debian packages the build and the tests need, installed when missing.
+
+use std::process::Command;
+
+/// Everything `cargo xtask test` needs: pkg-config and libssl-dev for the
+/// OpenSSL backend; cmake, g++, libclang for building BoringSSL.
+pub(crate) const ALL: &[&str] = &[
+    "pkg-config",
+    "libssl-dev",
+    "cmake",
+    "g++",
+    "make",
+    "libclang1-14",
+    "libclang-common-14-dev",
+];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs the missing packages of `wanted` with apt-get when running as
+/// root; otherwise prints the command and fails.
+pub(crate) fn ensure(wanted: &[&str]) -> Result<(), String> {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("xtask: not a Debian-like system; assuming {wanted:?} are present");
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let line = format!(
+        "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    if !is_root() {
+        return Err(format!(
+            "missing system packages {missing:?}; install them with:\n    sudo sh -c '{line}'"
+        ));
+    }
+    eprintln!("xtask: installing {missing:?}");
+    let status = Command::new("sh")
+        .args(["-c", &line])
+        .status()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{line}` failed ({status})"))
+    }
+}
