@@ -100,24 +100,32 @@ pub fn available_backends() -> Vec<&'static str> {
 /// compiled in is [`Error::Unsupported`]; an unknown name is
 /// [`Error::InvalidConfig`].
 pub fn backend_by_name(name: &str) -> Result<DynBackend> {
-    match name.to_ascii_lowercase().as_str() {
+    let canonical = match name.to_ascii_lowercase().as_str() {
+        "rustls" => "rustls",
+        "openssl" => "openssl",
+        "boring" | "boringssl" => "boring",
+        _ => {
+            return Err(Error::InvalidConfig(format!(
+                "unknown backend {name:?}; known: rustls, openssl, boring"
+            )))
+        }
+    };
+    let backend = match canonical {
         #[cfg(feature = "rustls")]
-        "rustls" => Ok(DynBackend::new(polytls_rustls::Rustls)),
+        "rustls" => Some(DynBackend::new(polytls_rustls::Rustls)),
         #[cfg(feature = "openssl")]
-        "openssl" => Ok(DynBackend::new(polytls_openssl::OpenSsl)),
+        "openssl" => Some(DynBackend::new(polytls_openssl::OpenSsl)),
         #[cfg(feature = "boring")]
-        "boring" | "boringssl" => Ok(DynBackend::new(polytls_boring::Boring)),
-        "rustls" | "openssl" | "boring" | "boringssl" => Err(Error::Unsupported {
-            backend: "polytls",
-            what: format!(
-                "backend {name:?} is not compiled in (enable the cargo feature); available: {:?}",
-                available_backends()
-            ),
-        }),
-        _ => Err(Error::InvalidConfig(format!(
-            "unknown backend {name:?}; known: rustls, openssl, boring"
-        ))),
-    }
+        "boring" => Some(DynBackend::new(polytls_boring::Boring)),
+        _ => None,
+    };
+    backend.ok_or_else(|| Error::Unsupported {
+        backend: "polytls",
+        what: format!(
+            "backend {canonical:?} is not compiled in (enable its cargo feature); available: {:?}",
+            available_backends()
+        ),
+    })
 }
 
 /// The default backend: the `POLYTLS_BACKEND` environment variable if set,

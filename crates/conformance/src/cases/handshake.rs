@@ -138,6 +138,8 @@ pub fn no_shared_cipher_suite<B: Backend>(b: &B) {
     s.common.cipher_suites = Some(vec![
         CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
         CipherSuite::TLS_AES_128_GCM_SHA256,
+        CipherSuite::TLS_AES_256_GCM_SHA384,
+        CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
     ]);
     let (_, o) = super::run(b, &c, &s);
     assert!(
