@@ -9,6 +9,7 @@ mod packages;
 /// Packages and feature sets that are linted and tested, each by its own
 /// cargo invocation, so no binary ever links both OpenSSL and BoringSSL.
 const PACKAGES: &[(&str, &[&str])] = &[
+    ("xtask", &[]),
     ("polytls-api", &["--features", "tokio"]),
     ("polytls-rustls", &[]),
     ("polytls-conformance", &[]),
@@ -62,6 +63,62 @@ fn cargo(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Test counts summed over every `cargo test` run.
+#[derive(Debug, Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Totals {
+    /// Adds the counts of a libtest summary line such as
+    /// `test result: ok. 3 passed; 0 failed; 1 ignored; ...`.
+    fn add_summary(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo test`, echoing its output and counting its results.
+fn cargo_test(args: &[&str], totals: &mut Totals) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    eprintln!("+ cargo {}", args.join(" "));
+    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            totals.add_summary(&line);
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
 fn test() -> Result<(), String> {
     packages::ensure(packages::ALL)?;
     cargo(&["fmt", "--all", "--check"])?;
@@ -71,16 +128,37 @@ fn test() -> Result<(), String> {
         args.extend_from_slice(&["--", "-D", "warnings"]);
         cargo(&args)?;
     }
+    let mut totals = Totals::default();
     for (pkg, features) in PACKAGES {
         let mut args = vec!["test", "--package", pkg];
         args.extend_from_slice(features);
-        cargo(&args)?;
+        cargo_test(&args, &mut totals)?;
     }
     eprintln!("xtask test: all checks passed");
+    println!(
+        "{} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
     Ok(())
 }
 
 fn compare(_args: &[String]) -> Result<(), String> {
     packages::ensure(packages::ALL)?;
     Err("the comparison run is not built yet (benchmarks: see the open issue); nothing was measured".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Totals;
+
+    #[test]
+    fn sums_libtest_summaries() {
+        let mut t = Totals::default();
+        t.add_summary("test result: ok. 146 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 1.26s");
+        t.add_summary(
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        t.add_summary("running 3 tests");
+        assert_eq!((t.passed, t.failed, t.ignored), (149, 1, 2));
+    }
 }
