@@ -3,9 +3,11 @@
 use std::process::Command;
 
 /// Everything `cargo xtask test` needs: pkg-config and libssl-dev for the
-/// OpenSSL backend; cmake, g++, libclang for building BoringSSL.
+/// OpenSSL backend; cmake, g++, libclang for building BoringSSL; the
+/// `openssl` tool as an external peer in tests.
 pub(crate) const ALL: &[&str] = &[
     "pkg-config",
+    "openssl",
     "libssl-dev",
     "cmake",
     "g++",

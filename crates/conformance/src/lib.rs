@@ -12,6 +12,7 @@
 //! itself and `dyn_path::*` through [`DynBackend`](polytls_api::DynBackend).
 
 pub mod cases;
+pub mod external;
 pub mod interop;
 pub mod pair;
 pub mod pki;
