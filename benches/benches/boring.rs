@@ -1,0 +1,24 @@
+//! The harness on Boring, through polytls and directly, plus memory per idle
+//! session (counted by the instrumented allocator).
+
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_boring::DirectFactory> {
+    Some(polytls_bench::direct_boring::DirectFactory::new(p))
+}
+
+fn main() {
+    let region = Region::new(GLOBAL);
+    let net = || {
+        let s = region.change();
+        s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    };
+    polytls_bench::report_memory(&polytls_boring::Boring, direct, &net);
+    let mut c = criterion::Criterion::default().configure_from_args();
+    polytls_bench::run(&mut c, &polytls_boring::Boring, direct);
+    c.final_summary();
+}

@@ -1,0 +1,144 @@
+//! OpenSSL used directly (no polytls): an `SslStream` over the same in-memory
+//! IO, the baseline for the OpenSSL backend.
+
+use openssl::pkey::PKey;
+use openssl::ssl::{
+    ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
+    SslStream, SslVerifyMode, SslVersion,
+};
+use openssl::x509::X509;
+use polytls_api::memio::MemIo;
+use polytls_api::ProtocolVersion;
+use polytls_conformance::pki::pki;
+
+use crate::{Endpoint, Factory, Params};
+
+/// An OpenSSL stream over memory as an endpoint.
+#[derive(Debug)]
+pub struct Direct {
+    stream: SslStream<MemIo>,
+    done: bool,
+}
+
+impl Endpoint for Direct {
+    fn feed(&mut self, data: &[u8]) -> usize {
+        let mut rd = data;
+        while !rd.is_empty() {
+            if self.stream.get_mut().fill_from(&mut rd).unwrap_or(0) == 0 {
+                break;
+            }
+        }
+        if !self.done {
+            match self.stream.do_handshake() {
+                Ok(()) => self.done = true,
+                Err(e) if e.code() == ErrorCode::WANT_READ => {}
+                Err(e) => panic!("handshake: {e}"),
+            }
+        }
+        data.len() - rd.len()
+    }
+    fn emit(&mut self, out: &mut Vec<u8>) {
+        while self.stream.get_ref().has_output() {
+            self.stream.get_mut().drain_to(out).expect("drain");
+        }
+    }
+    fn send(&mut self, data: &[u8]) -> usize {
+        self.stream.ssl_write(data).expect("ssl_write")
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        self.stream.ssl_read(buf).unwrap_or(0)
+    }
+    fn handshaking(&self) -> bool {
+        !self.done
+    }
+}
+
+/// `SSL_CTX`s equivalent to what polytls builds for a case.
+pub struct DirectFactory {
+    client: SslContext,
+    server: SslContext,
+}
+
+fn common(b: &mut SslContextBuilder, p: &Params) {
+    let v = match p.version {
+        ProtocolVersion::Tls12 => SslVersion::TLS1_2,
+        _ => SslVersion::TLS1_3,
+    };
+    b.set_min_proto_version(Some(v)).expect("min");
+    b.set_max_proto_version(Some(v)).expect("max");
+    b.set_groups_list("X25519:P-256").expect("groups");
+    b.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
+    match p.suite {
+        Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),
+        None => b
+            .set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+            .expect("suites"),
+    }
+    b.cert_store_mut()
+        .add_cert(X509::from_der(&pki().root()).expect("root"))
+        .expect("store");
+    if !p.resumption {
+        b.set_session_cache_mode(SslSessionCacheMode::OFF);
+        b.set_options(SslOptions::NO_TICKET);
+        b.set_num_tickets(0).expect("tickets");
+    }
+}
+
+fn identity(b: &mut SslContextBuilder, id: &polytls_api::Identity) {
+    b.set_certificate(&X509::from_der(&id.chain()[0]).expect("leaf"))
+        .expect("cert");
+    for c in &id.chain()[1..] {
+        b.add_extra_chain_cert(X509::from_der(c).expect("chain"))
+            .expect("chain");
+    }
+    b.set_private_key(&PKey::private_key_from_der(id.key().secret_der()).expect("key"))
+        .expect("key");
+}
+
+impl DirectFactory {
+    /// Builds both contexts for `p`.
+    pub fn new(p: &Params) -> Self {
+        let mut s = SslContextBuilder::new(SslMethod::tls_server()).expect("ctx");
+        common(&mut s, p);
+        identity(&mut s, &p.server_identity());
+        s.set_session_id_context(b"polytls-bench").expect("sid");
+        if p.mutual {
+            s.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        }
+        let mut c = SslContextBuilder::new(SslMethod::tls_client()).expect("ctx");
+        common(&mut c, p);
+        c.set_verify(SslVerifyMode::PEER);
+        if p.mutual {
+            identity(&mut c, &pki().client());
+        }
+        Self {
+            client: c.build(),
+            server: s.build(),
+        }
+    }
+}
+
+impl Factory for DirectFactory {
+    type Client = Direct;
+    type Server = Direct;
+    fn client(&self) -> Direct {
+        let mut ssl = Ssl::new(&self.client).expect("ssl");
+        ssl.set_connect_state();
+        ssl.set_hostname("localhost").expect("sni");
+        ssl.param_mut().set_host("localhost").expect("host");
+        let mut d = Direct {
+            stream: SslStream::new(ssl, MemIo::new()).expect("stream"),
+            done: false,
+        };
+        d.feed(&[]);
+        d
+    }
+    fn server(&self) -> Direct {
+        let mut ssl = Ssl::new(&self.server).expect("ssl");
+        ssl.set_accept_state();
+        Direct {
+            stream: SslStream::new(ssl, MemIo::new()).expect("stream"),
+            done: false,
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! rustls used directly (no polytls): the baseline for the rustls backend.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use rustls::client::Resumption;
+use rustls::crypto::{aws_lc_rs, CryptoProvider};
+use rustls::pki_types::ServerName;
+use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
+use rustls::{ClientConnection, Connection, RootCertStore, ServerConnection};
+
+use crate::{Endpoint, Factory, Params};
+use polytls_conformance::pki::pki;
+
+/// A rustls connection as an endpoint.
+#[derive(Debug)]
+pub struct Direct(Connection);
+
+impl Endpoint for Direct {
+    fn feed(&mut self, data: &[u8]) -> usize {
+        let mut rd = data;
+        while !rd.is_empty() {
+            match self.0.read_tls(&mut rd) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    self.0.process_new_packets().expect("process");
+                }
+            }
+        }
+        data.len() - rd.len()
+    }
+    fn emit(&mut self, out: &mut Vec<u8>) {
+        while self.0.wants_write() {
+            self.0.write_tls(out).expect("write_tls");
+        }
+    }
+    fn send(&mut self, data: &[u8]) -> usize {
+        self.0.writer().write(data).expect("write")
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        self.0.reader().read(buf).unwrap_or(0)
+    }
+    fn handshaking(&self) -> bool {
+        self.0.is_handshaking()
+    }
+}
+
+/// rustls configurations equivalent to what polytls builds for a case.
+pub struct DirectFactory {
+    client: Arc<rustls::ClientConfig>,
+    server: Arc<rustls::ServerConfig>,
+}
+
+fn provider(p: &Params) -> Arc<CryptoProvider> {
+    let mut provider = aws_lc_rs::default_provider();
+    provider.kx_groups = vec![aws_lc_rs::kx_group::X25519, aws_lc_rs::kx_group::SECP256R1];
+    if let Some(s) = p.suite {
+        provider.cipher_suites = aws_lc_rs::ALL_CIPHER_SUITES
+            .iter()
+            .copied()
+            .filter(|c| u16::from(c.suite()) == s.code())
+            .collect();
+    }
+    Arc::new(provider)
+}
+
+impl DirectFactory {
+    /// Builds both configurations for `p`.
+    pub fn new(p: &Params) -> Self {
+        let provider = provider(p);
+        let version: &'static rustls::SupportedProtocolVersion = match p.version {
+            polytls_api::ProtocolVersion::Tls12 => &rustls::version::TLS12,
+            _ => &rustls::version::TLS13,
+        };
+        let mut roots = RootCertStore::empty();
+        roots.add(pki().root()).expect("root");
+        let roots = Arc::new(roots);
+        let id = p.server_identity();
+        let verifier = if p.mutual {
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .build()
+                .expect("client verifier")
+        } else {
+            WebPkiClientVerifier::no_client_auth()
+        };
+        let mut server = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[version])
+            .expect("versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(id.chain().to_vec(), id.key().clone_key())
+            .expect("server cert");
+        server.ignore_client_order = true;
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .expect("versions")
+            .with_root_certificates(roots);
+        let mut client = if p.mutual {
+            let c = pki().client();
+            builder
+                .with_client_auth_cert(c.chain().to_vec(), c.key().clone_key())
+                .expect("client cert")
+        } else {
+            builder.with_no_client_auth()
+        };
+        if p.resumption {
+            server.ticketer = aws_lc_rs::Ticketer::new().expect("ticketer");
+            client.resumption = Resumption::in_memory_sessions(256);
+        } else {
+            server.session_storage = Arc::new(NoServerSessionStorage {});
+            server.send_tls13_tickets = 0;
+            client.resumption = Resumption::disabled();
+        }
+        Self {
+            client: Arc::new(client),
+            server: Arc::new(server),
+        }
+    }
+}
+
+impl Factory for DirectFactory {
+    type Client = Direct;
+    type Server = Direct;
+    fn client(&self) -> Direct {
+        let name = ServerName::try_from("localhost").expect("name");
+        Direct(
+            ClientConnection::new(self.client.clone(), name)
+                .expect("client")
+                .into(),
+        )
+    }
+    fn server(&self) -> Direct {
+        Direct(
+            ServerConnection::new(self.server.clone())
+                .expect("server")
+                .into(),
+        )
+    }
+}

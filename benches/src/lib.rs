@@ -1,0 +1,444 @@
+//! # polytls-bench — one harness, every backend, with direct baselines
+//!
+//! Each bench binary (`benches/rustls.rs`, `openssl.rs`, `boring.rs`) calls
+//! [`run`] with its backend and a factory for the same connections made with
+//! the library directly (no polytls). Everything is in memory on one thread;
+//! the client's and the server's work are timed separately
+//! (`iter_custom`), and setup stays outside the timed region.
+//!
+//! Group names are stable: `handshake/<case>/<backend>` and
+//! `throughput/<case>/<backend>`; functions are `polytls-client`,
+//! `polytls-server`, `direct-client`, `direct-server`. Key exchange is pinned
+//! to X25519 and every backend uses the same certificates.
+
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use polytls_api::{
+    Backend, CipherSuite, ClientAuth, ClientConfig, ClientContext, NamedGroup, ProtocolVersion,
+    ReadOutcome, ServerConfig, ServerContext, Session,
+};
+use polytls_conformance::pki::{pki, KeyType, Leaf};
+
+#[cfg(feature = "boring")]
+pub mod direct_boring;
+#[cfg(feature = "openssl")]
+pub mod direct_openssl;
+pub mod direct_rustls;
+
+/// One side of a connection, as the harness drives it.
+pub trait Endpoint {
+    /// Takes ciphertext; returns how much was consumed (less when buffers
+    /// are full and plaintext must be read first).
+    fn feed(&mut self, data: &[u8]) -> usize;
+    /// Appends pending ciphertext to `out`.
+    fn emit(&mut self, out: &mut Vec<u8>);
+    /// Takes plaintext; returns how much was accepted.
+    fn send(&mut self, data: &[u8]) -> usize;
+    /// Reads plaintext; 0 when none is available.
+    fn recv(&mut self, buf: &mut [u8]) -> usize;
+    /// Whether the handshake is still running.
+    fn handshaking(&self) -> bool;
+}
+
+/// Makes connected-to-be endpoint pairs.
+pub trait Factory {
+    /// The client endpoint.
+    type Client: Endpoint;
+    /// The server endpoint.
+    type Server: Endpoint;
+    /// A new client session.
+    fn client(&self) -> Self::Client;
+    /// A new server session.
+    fn server(&self) -> Self::Server;
+}
+
+/// What a benchmark case asks of both ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Pinned protocol version.
+    pub version: ProtocolVersion,
+    /// Server key type.
+    pub key: KeyType,
+    /// Require a client certificate.
+    pub mutual: bool,
+    /// Resumption on (client cache and server tickets).
+    pub resumption: bool,
+    /// Pinned cipher suite, if any.
+    pub suite: Option<CipherSuite>,
+}
+
+impl Params {
+    fn server_identity(&self) -> polytls_api::Identity {
+        pki().identity(Leaf::Server(self.key))
+    }
+
+    /// The polytls configurations for this case.
+    pub fn configs(&self) -> (ClientConfig, ServerConfig) {
+        let mut c = ClientConfig::new(pki().roots());
+        let mut s = ServerConfig::new(self.server_identity());
+        for common in [&mut c.common, &mut s.common] {
+            common.min_version = self.version;
+            common.max_version = self.version;
+            // X25519 first, so it is what both ends use; P-256 listed too
+            // because in TLS 1.2 the group list also names the curves an
+            // ECDSA certificate may use (RFC 8422).
+            common.groups = Some(vec![NamedGroup::X25519, NamedGroup::SECP256R1]);
+            common.resumption = self.resumption;
+            common.cipher_suites = self.suite.map(|s| vec![s]);
+        }
+        if self.mutual {
+            s.client_auth = ClientAuth::Required(pki().roots());
+            c.identity = Some(pki().client());
+        }
+        (c, s)
+    }
+}
+
+/// A polytls session as an endpoint.
+#[derive(Debug)]
+pub struct Api<S>(pub S);
+
+impl<S: Session> Endpoint for Api<S> {
+    fn feed(&mut self, data: &[u8]) -> usize {
+        let mut rd = data;
+        while !rd.is_empty() {
+            match self.0.read_tls(&mut rd) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => self.0.process_new_packets().expect("process"),
+            }
+        }
+        data.len() - rd.len()
+    }
+    fn emit(&mut self, out: &mut Vec<u8>) {
+        while self.0.wants_write() {
+            self.0.write_tls(out).expect("write_tls");
+        }
+    }
+    fn send(&mut self, data: &[u8]) -> usize {
+        self.0.write(data).expect("write")
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        match self.0.read(buf).expect("read") {
+            ReadOutcome::Data(n) => n,
+            _ => 0,
+        }
+    }
+    fn handshaking(&self) -> bool {
+        self.0.is_handshaking()
+    }
+}
+
+/// polytls contexts of one backend as a factory.
+pub struct PolytlsFactory<B: Backend> {
+    client: B::ClientContext,
+    server: B::ServerContext,
+}
+
+impl<B: Backend> PolytlsFactory<B> {
+    /// Contexts for `params` on `backend`.
+    pub fn new(backend: &B, params: &Params) -> Self {
+        let (c, s) = params.configs();
+        Self {
+            client: backend.client_context(&c).expect("client context"),
+            server: backend.server_context(&s).expect("server context"),
+        }
+    }
+}
+
+impl<B: Backend> Factory for PolytlsFactory<B> {
+    type Client = Api<<B::ClientContext as ClientContext>::Session>;
+    type Server = Api<<B::ServerContext as ServerContext>::Session>;
+    fn client(&self) -> Self::Client {
+        Api(self.client.connect("localhost").expect("connect"))
+    }
+    fn server(&self) -> Self::Server {
+        Api(self.server.accept().expect("accept"))
+    }
+}
+
+/// Time spent on each side.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Times {
+    /// Client-side time.
+    pub client: Duration,
+    /// Server-side time.
+    pub server: Duration,
+}
+
+fn timed<T>(acc: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let r = f();
+    *acc += start.elapsed();
+    r
+}
+
+/// Runs one complete handshake (including session creation), timing each
+/// side; returns the established pair.
+pub fn handshake<F: Factory>(f: &F, t: &mut Times) -> (F::Client, F::Server) {
+    let mut c = timed(&mut t.client, || f.client());
+    let mut s = timed(&mut t.server, || f.server());
+    let mut wire = Vec::with_capacity(16 * 1024);
+    for _ in 0..100 {
+        timed(&mut t.client, || c.emit(&mut wire));
+        let c2s = !wire.is_empty();
+        if c2s {
+            let n = timed(&mut t.server, || s.feed(&wire));
+            assert_eq!(n, wire.len(), "server took the whole flight");
+            wire.clear();
+        }
+        timed(&mut t.server, || s.emit(&mut wire));
+        let s2c = !wire.is_empty();
+        if s2c {
+            let n = timed(&mut t.client, || c.feed(&wire));
+            assert_eq!(n, wire.len(), "client took the whole flight");
+            wire.clear();
+        }
+        if !c2s && !s2c && !c.handshaking() && !s.handshaking() {
+            return (c, s);
+        }
+    }
+    panic!("handshake did not complete");
+}
+
+/// Moves `data` from `tx` to `rx`, timing the sender's and the receiver's
+/// work separately (`tx_time`, `rx_time`).
+pub fn transfer(
+    tx: &mut dyn Endpoint,
+    rx: &mut dyn Endpoint,
+    data: &[u8],
+    wire: &mut Vec<u8>,
+    buf: &mut [u8],
+    tx_time: &mut Duration,
+    rx_time: &mut Duration,
+) {
+    let (mut sent, mut got) = (0, 0);
+    while got < data.len() {
+        if sent < data.len() {
+            timed(tx_time, || {
+                sent += tx.send(&data[sent..]);
+                tx.emit(wire);
+            });
+        }
+        let mut off = 0;
+        while off < wire.len() || got < sent {
+            let before = (off, got);
+            timed(rx_time, || {
+                off += rx.feed(&wire[off..]);
+                loop {
+                    let n = rx.recv(buf);
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+            });
+            if (off, got) == before {
+                break;
+            }
+        }
+        wire.drain(..off);
+    }
+    assert_eq!(got, data.len());
+}
+
+/// The handshake cases, by stable name.
+pub fn handshake_cases() -> Vec<(&'static str, Params)> {
+    let p = |version, key, mutual, resumption| Params {
+        version,
+        key,
+        mutual,
+        resumption,
+        suite: None,
+    };
+    use KeyType::*;
+    use ProtocolVersion::*;
+    vec![
+        ("tls13-ecdsa-full", p(Tls13, EcdsaP256, false, false)),
+        ("tls12-ecdsa-full", p(Tls12, EcdsaP256, false, false)),
+        ("tls13-rsa-full", p(Tls13, Rsa2048, false, false)),
+        ("tls12-rsa-full", p(Tls12, Rsa2048, false, false)),
+        ("tls13-ecdsa-mtls", p(Tls13, EcdsaP256, true, false)),
+        ("tls13-ecdsa-resumed", p(Tls13, EcdsaP256, false, true)),
+        ("tls12-ecdsa-resumed", p(Tls12, EcdsaP256, false, true)),
+    ]
+}
+
+/// Bulk suites. TLS 1.2 suites so that every backend can pin them (BoringSSL
+/// cannot restrict TLS 1.3 suites); the record protection is the same AEAD.
+pub const BULK_SUITES: &[(&str, CipherSuite)] = &[
+    (
+        "aes128gcm",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "aes256gcm",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "chacha20",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// Bulk write sizes.
+pub const BULK_SIZES: &[(&str, usize)] = &[("16k", 16 * 1024), ("1m", 1024 * 1024)];
+
+fn bench_handshake<F: Factory>(
+    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    prefix: &str,
+    f: &F,
+) {
+    // Warm caches (resumption) outside the measurement.
+    let _ = handshake(f, &mut Times::default());
+    for (side, is_client) in [("client", true), ("server", false)] {
+        g.bench_function(format!("{prefix}-{side}"), |b| {
+            b.iter_custom(|iters| {
+                let mut t = Times::default();
+                for _ in 0..iters {
+                    drop(handshake(f, &mut t));
+                }
+                if is_client {
+                    t.client
+                } else {
+                    t.server
+                }
+            })
+        });
+    }
+}
+
+fn bench_bulk<F: Factory>(
+    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    prefix: &str,
+    f: &F,
+    size: usize,
+    client_sends: bool,
+) {
+    let data = vec![0x5a_u8; size];
+    let (mut c, mut s) = handshake(f, &mut Times::default());
+    let mut wire = Vec::with_capacity(size + size / 8 + 1024);
+    let mut buf = vec![0u8; 64 * 1024];
+    for (side, sender) in [("sender", true), ("receiver", false)] {
+        g.bench_function(format!("{prefix}-{side}"), |b| {
+            b.iter_custom(|iters| {
+                let (mut tx_t, mut rx_t) = (Duration::ZERO, Duration::ZERO);
+                for _ in 0..iters {
+                    let (tx, rx): (&mut dyn Endpoint, &mut dyn Endpoint) = if client_sends {
+                        (&mut c, &mut s)
+                    } else {
+                        (&mut s, &mut c)
+                    };
+                    transfer(tx, rx, &data, &mut wire, &mut buf, &mut tx_t, &mut rx_t);
+                }
+                if sender {
+                    tx_t
+                } else {
+                    rx_t
+                }
+            })
+        });
+    }
+}
+
+/// Registers every case for `backend`, through polytls and directly (the
+/// factory `direct` makes for a case, or `None` where the library cannot do
+/// it without polytls' help either).
+pub fn run<B: Backend, D: Factory>(
+    c: &mut Criterion,
+    backend: &B,
+    direct: impl Fn(&Params) -> Option<D>,
+) {
+    let name = backend.name();
+    for (case, params) in handshake_cases() {
+        if params.resumption && !backend.supports(polytls_api::Capability::ClientResumption) {
+            eprintln!("skipping handshake/{case}/{name}: no client-side resumption");
+            continue;
+        }
+        let mut g = c.benchmark_group(format!("handshake/{case}/{name}"));
+        g.throughput(Throughput::Elements(1));
+        bench_handshake(&mut g, "polytls", &PolytlsFactory::new(backend, &params));
+        if let Some(d) = direct(&params) {
+            bench_handshake(&mut g, "direct", &d);
+        }
+        g.finish();
+    }
+    for (suite_name, suite) in BULK_SUITES {
+        let params = Params {
+            version: ProtocolVersion::Tls12,
+            key: KeyType::EcdsaP256,
+            mutual: false,
+            resumption: false,
+            suite: Some(*suite),
+        };
+        for (size_name, size) in BULK_SIZES {
+            for (dir, client_sends) in [("c2s", true), ("s2c", false)] {
+                let mut g =
+                    c.benchmark_group(format!("throughput/{suite_name}-{size_name}-{dir}/{name}"));
+                g.throughput(Throughput::Bytes(*size as u64));
+                bench_bulk(
+                    &mut g,
+                    "polytls",
+                    &PolytlsFactory::new(backend, &params),
+                    *size,
+                    client_sends,
+                );
+                if let Some(d) = direct(&params) {
+                    bench_bulk(&mut g, "direct", &d, *size, client_sends);
+                }
+                g.finish();
+            }
+        }
+    }
+}
+
+/// Net heap bytes held by one established, idle session (the other side
+/// dropped), averaged over `n` sessions; measured by `net_bytes`, which
+/// reports the allocator's net bytes so far.
+pub fn idle_session_bytes<F: Factory>(f: &F, n: usize, net_bytes: &dyn Fn() -> i64) -> (i64, i64) {
+    let mut clients = Vec::with_capacity(n);
+    let before = net_bytes();
+    for _ in 0..n {
+        let (c, s) = handshake(f, &mut Times::default());
+        drop(s);
+        clients.push(c);
+    }
+    let client = (net_bytes() - before) / n as i64;
+    drop(clients);
+    let mut servers = Vec::with_capacity(n);
+    let before = net_bytes();
+    for _ in 0..n {
+        let (c, s) = handshake(f, &mut Times::default());
+        drop(c);
+        servers.push(s);
+    }
+    let server = (net_bytes() - before) / n as i64;
+    drop(servers);
+    (client, server)
+}
+
+/// Measures idle-session memory through polytls and directly for the
+/// TLS 1.3 ECDSA case and writes `memory-<backend>.json` into
+/// `target/polytls-report/` for `cargo xtask compare`.
+pub fn report_memory<B: Backend, D: Factory>(
+    backend: &B,
+    direct: impl Fn(&Params) -> Option<D>,
+    net_bytes: &dyn Fn() -> i64,
+) {
+    let params = handshake_cases()[0].1;
+    let (pc, ps) = idle_session_bytes(&PolytlsFactory::new(backend, &params), 50, net_bytes);
+    let d = direct(&params).map(|d| idle_session_bytes(&d, 50, net_bytes));
+    let json = format!(
+        "{{\"backend\":\"{}\",\"case\":\"tls13-ecdsa\",\"polytls_client\":{pc},\"polytls_server\":{ps},\"direct_client\":{},\"direct_server\":{}}}\n",
+        backend.name(),
+        d.map_or("null".into(), |d| d.0.to_string()),
+        d.map_or("null".into(), |d| d.1.to_string()),
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/polytls-report");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(format!("memory-{}.json", backend.name())), &json);
+    }
+    eprintln!("memory per idle session: {json}");
+}
