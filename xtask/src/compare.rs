@@ -391,16 +391,21 @@ throughput shows MiB/s (longer is faster).</p>",
                 .fold(0.0f64, f64::max)
                 .max(1e-9);
             let height = rows.len() * 44 + 10;
-            let _ = write!(h, "<h2>{kind} · {case} · {side}</h2><svg width=760 height={height} xmlns='http://www.w3.org/2000/svg'>");
+            let _ = write!(h, "<h2>{kind} · {case} · {side}</h2><svg width='760' height='{height}' xmlns='http://www.w3.org/2000/svg'>");
             for (i, r) in rows.iter().enumerate() {
                 let y = i * 44 + 5;
-                let _ = write!(h, "<text x=0 y={} class=l>{}</text>", y + 16, r.backend);
+                let _ = write!(
+                    h,
+                    "<text x='0' y='{}' class='l'>{}</text>",
+                    y + 16,
+                    r.backend
+                );
                 let p = value(r, r.polytls_ns);
-                let _ = write!(h, "<rect x=80 y={y} width={:.1} height=18 fill='#2b5797'/><text x={:.1} y={} class=l>{p:.1} {unit}</text>",
+                let _ = write!(h, "<rect x='80' y='{y}' width='{:.1}' height='18' fill='#2b5797'/><text x='{:.1}' y='{}' class='l'>{p:.1} {unit}</text>",
                     p / max * 560.0, 86.0 + p / max * 560.0, y + 14);
                 if let Some(d) = r.direct_ns {
                     let d = value(r, d);
-                    let _ = write!(h, "<rect x=80 y={} width={:.1} height=18 fill='#9fb8e0'/><text x={:.1} y={} class=l>{d:.1} {unit} direct</text>",
+                    let _ = write!(h, "<rect x='80' y='{}' width='{:.1}' height='18' fill='#9fb8e0'/><text x='{:.1}' y='{}' class='l'>{d:.1} {unit} direct</text>",
                         y + 20, d / max * 560.0, 86.0 + d / max * 560.0, y + 34);
                 }
             }
