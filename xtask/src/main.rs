@@ -15,6 +15,7 @@ const PACKAGES: &[(&str, &[&str])] = &[
     ("polytls-rustls", &[]),
     ("polytls-conformance", &[]),
     ("polytls", &[]),
+    ("polytls-ossl-common", &[]),
     ("polytls-openssl", &[]),
     ("polytls", &["--features", "openssl"]),
     ("polytls-boring", &[]),

@@ -10,20 +10,14 @@ use openssl::ssl::{
 };
 use openssl::x509::{X509VerifyResult, X509};
 use polytls_api::{
-    check_pins, CertificateDer, ClientAuth, ClientConfig, Common, Error, Identity, ProtocolVersion,
-    Result, Roots, ServerConfig, SpkiPin,
+    CertificateDer, ClientAuth, ClientConfig, Common, Error, Identity, ProtocolVersion, Result,
+    Roots, ServerConfig, SpkiPin,
+};
+use polytls_ossl_common::{
+    alpn_wire, pins_match, select_alpn, DEFAULT_TLS12_SUITES, SESSION_ID_CONTEXT,
 };
 
 use crate::NAME;
-
-/// TLS 1.2 suites offered when none are configured: ECDHE with AEADs only,
-/// the same set as the other backends.
-const DEFAULT_TLS12_SUITES: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
-ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
-ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-/// The session id context; servers need one for resumption with client auth.
-const SESSION_ID_CONTEXT: &[u8] = b"polytls";
 
 fn cfg_err(what: &str) -> impl FnOnce(openssl::error::ErrorStack) -> Error + '_ {
     move |e| Error::InvalidConfig(format!("{NAME}: {what}: {e}"))
@@ -142,33 +136,6 @@ fn add_roots(b: &mut SslContextBuilder, roots: &Roots) -> Result<()> {
     Ok(())
 }
 
-/// Parses an ALPN wire list and returns the first of `prefs` the client
-/// offered, as a slice of the client's list.
-fn select_alpn<'a>(prefs: &[Vec<u8>], client: &'a [u8]) -> Option<&'a [u8]> {
-    let mut offered = Vec::new();
-    let mut rest = client;
-    while let Some((&len, tail)) = rest.split_first() {
-        let len = usize::from(len);
-        if len == 0 || tail.len() < len {
-            return None;
-        }
-        offered.push(&tail[..len]);
-        rest = &tail[len..];
-    }
-    prefs
-        .iter()
-        .find_map(|p| offered.iter().copied().find(|o| *o == p.as_slice()))
-}
-
-fn alpn_wire(alpn: &[Vec<u8>]) -> Vec<u8> {
-    let mut wire = Vec::new();
-    for p in alpn {
-        wire.push(p.len() as u8);
-        wire.extend_from_slice(p);
-    }
-    wire
-}
-
 fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder> {
     let mut b = SslContextBuilder::new(SslMethod::tls_server()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
@@ -259,7 +226,7 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
         if pins.is_empty() || ctx.error_depth() != 0 {
             return true;
         }
-        let mut chain: Vec<CertificateDer<'static>> = ctx
+        let chain: Vec<CertificateDer<'static>> = ctx
             .chain()
             .map(|c| {
                 c.iter()
@@ -268,12 +235,7 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
                     .collect()
             })
             .unwrap_or_default();
-        if ok && !accept_invalid && chain.len() > 1 {
-            // The trust anchor is ours, not the peer's: pins apply to what
-            // the server presented.
-            chain.pop();
-        }
-        if check_pins(&pins, &chain).is_ok() {
+        if pins_match(&pins, chain, ok && !accept_invalid) {
             true
         } else {
             ctx.set_error(X509VerifyResult::APPLICATION_VERIFICATION);
@@ -313,18 +275,4 @@ pub(crate) fn client_ssl(
         }
     }
     Ok(ssl)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn alpn_selection_prefers_server_order() {
-        let client = alpn_wire(&[b"http/1.1".to_vec(), b"h2".to_vec()]);
-        let prefs = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        assert_eq!(select_alpn(&prefs, &client), Some(&b"h2"[..]));
-        assert_eq!(select_alpn(&[b"imap".to_vec()], &client), None);
-        assert_eq!(select_alpn(&prefs, &[5, b'h']), None, "truncated list");
-    }
 }

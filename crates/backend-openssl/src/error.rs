@@ -2,28 +2,26 @@
 //! code and X.509 verify result, never by message text.
 
 use openssl::ssl::{ErrorCode, SslRef};
-use polytls_api::{Alert, CertificateError as Cert, Error, Incompatibility};
+use polytls_api::Error;
+use polytls_ossl_common::Reasons;
 
-/// `ERR_LIB_SSL`.
-const LIB_SSL: i32 = 20;
-/// Reason codes at or above this are alerts received from the peer.
-const ALERT_OFFSET: i32 = 1000;
+/// OpenSSL 3's codes (`sslerr.h`), by category.
+const REASONS: Reasons = Reasons {
+    lib_ssl: 20,
+    certificate_verify_failed: 134,
+    no_client_certificate: 199,
+    no_shared_cipher: &[193],
+    // NO_SHARED_GROUPS, NO_SUITABLE_GROUPS, NO_SUITABLE_KEY_SHARE
+    no_shared_group: &[410, 295, 101],
+    // NO_SHARED_SIGNATURE_ALGORITHMS, NO_SUITABLE_SIGNATURE_ALGORITHM
+    no_shared_sigalg: &[376, 118],
+    // UNSUPPORTED_PROTOCOL, NO_PROTOCOLS_AVAILABLE, VERSION_TOO_HIGH, VERSION_TOO_LOW
+    no_shared_version: &[258, 191, 166, 396],
+    no_application_protocol: &[235],
+};
 
-// Reason codes from OpenSSL 3's `sslerr.h`.
-const R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
-const R_NO_APPLICATION_PROTOCOL: i32 = 235;
-const R_NO_PROTOCOLS_AVAILABLE: i32 = 191;
-const R_NO_SHARED_CIPHER: i32 = 193;
-const R_NO_SHARED_GROUPS: i32 = 410;
-const R_NO_SUITABLE_GROUPS: i32 = 295;
-const R_NO_SUITABLE_KEY_SHARE: i32 = 101;
-const R_NO_SHARED_SIGNATURE_ALGORITHMS: i32 = 376;
-const R_NO_SUITABLE_SIGNATURE_ALGORITHM: i32 = 118;
-const R_PEER_DID_NOT_RETURN_A_CERTIFICATE: i32 = 199;
+/// `SSL_R_UNEXPECTED_EOF_WHILE_READING`.
 const R_UNEXPECTED_EOF_WHILE_READING: i32 = 294;
-const R_UNSUPPORTED_PROTOCOL: i32 = 258;
-const R_VERSION_TOO_HIGH: i32 = 166;
-const R_VERSION_TOO_LOW: i32 = 396;
 
 /// Whether the call only needs more input (or output room).
 pub(crate) fn would_block(e: &openssl::ssl::Error) -> bool {
@@ -40,7 +38,7 @@ fn ssl_reasons(e: &openssl::ssl::Error) -> impl Iterator<Item = i32> + '_ {
     e.ssl_error()
         .into_iter()
         .flat_map(|s| s.errors())
-        .filter(|err| err.library_code() == LIB_SSL)
+        .filter(|err| err.library_code() == REASONS.lib_ssl)
         .map(|err| err.reason_code())
 }
 
@@ -50,7 +48,7 @@ pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef) -> Error {
         return Error::UnexpectedEof;
     }
     for reason in ssl_reasons(&e) {
-        if let Some(mapped) = map_reason(reason, ssl) {
+        if let Some(mapped) = REASONS.map(reason, || verify_code(ssl)) {
             return mapped;
         }
     }
@@ -62,62 +60,6 @@ pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef) -> Error {
     Error::other(format!("openssl: {e}"), e)
 }
 
-fn map_reason(reason: i32, ssl: &SslRef) -> Option<Error> {
-    if reason >= ALERT_OFFSET {
-        return u8::try_from(reason - ALERT_OFFSET)
-            .ok()
-            .map(|a| Error::AlertReceived(Alert(a)));
-    }
-    let incompatible = |i| Some(Error::PeerIncompatible(i));
-    match reason {
-        R_CERTIFICATE_VERIFY_FAILED => Some(Error::InvalidCertificate(map_verify(
-            ssl.verify_result().as_raw(),
-        ))),
-        R_PEER_DID_NOT_RETURN_A_CERTIFICATE => Some(Error::ClientCertificateRequired),
-        R_NO_SHARED_CIPHER => incompatible(Incompatibility::NoSharedCipherSuite),
-        R_NO_SHARED_GROUPS | R_NO_SUITABLE_GROUPS | R_NO_SUITABLE_KEY_SHARE => {
-            incompatible(Incompatibility::NoSharedGroup)
-        }
-        R_NO_SHARED_SIGNATURE_ALGORITHMS | R_NO_SUITABLE_SIGNATURE_ALGORITHM => {
-            incompatible(Incompatibility::NoSharedSignatureScheme)
-        }
-        R_UNSUPPORTED_PROTOCOL
-        | R_NO_PROTOCOLS_AVAILABLE
-        | R_VERSION_TOO_HIGH
-        | R_VERSION_TOO_LOW => incompatible(Incompatibility::NoSharedVersion),
-        R_NO_APPLICATION_PROTOCOL => incompatible(Incompatibility::NoApplicationProtocol),
-        _ => None,
-    }
-}
-
-/// X.509 verify results (shared by OpenSSL and BoringSSL).
-pub(crate) fn map_verify(result: i32) -> Cert {
-    match result {
-        2 | 18 | 19 | 20 | 21 | 27 | 79 => Cert::UnknownIssuer,
-        4 | 6 | 7 => Cert::BadSignature,
-        9 => Cert::NotValidYet,
-        10 => Cert::Expired,
-        13 | 14 | 41 => Cert::BadEncoding,
-        23 => Cert::Revoked,
-        26 | 28 => Cert::InvalidPurpose,
-        50 => Cert::PinMismatch,
-        62 | 64 => Cert::NotValidForName,
-        _ => Cert::Other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verify_results() {
-        assert_eq!(map_verify(10), Cert::Expired);
-        assert_eq!(map_verify(62), Cert::NotValidForName);
-        assert_eq!(map_verify(20), Cert::UnknownIssuer);
-        assert_eq!(
-            map_verify(openssl::x509::X509VerifyResult::APPLICATION_VERIFICATION.as_raw()),
-            Cert::PinMismatch
-        );
-    }
+fn verify_code(ssl: &SslRef) -> i32 {
+    ssl.verify_result().as_raw()
 }
