@@ -95,8 +95,8 @@ impl Error {
         std::io::Error::new(kind, self)
     }
 
-    /// Finds a polytls [`Error`] inside an [`std::io::Error`] produced by an
-    /// adapter, or classifies a bare `UnexpectedEof`.
+    /// Finds the polytls [`Error`] inside an [`std::io::Error`] produced by an
+    /// adapter (`None` for plain transport errors).
     pub fn from_io(err: &std::io::Error) -> Option<&Error> {
         err.get_ref().and_then(|e| e.downcast_ref::<Error>())
     }

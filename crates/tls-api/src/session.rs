@@ -54,8 +54,8 @@ pub trait Session: Send {
     /// Returns [`ReadOutcome::Closed`] once the peer's `close_notify` has been
     /// processed and all data before it was read, and
     /// [`Error::UnexpectedEof`](crate::Error::UnexpectedEof) when the transport
-    /// ended without one. An empty `buf` returns `Data(0)`-free
-    /// [`ReadOutcome::NeedInput`] or the end state without consuming anything.
+    /// ended without one. With an empty `buf` nothing is consumed and the
+    /// answer is [`ReadOutcome::NeedInput`].
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome>;
 
     /// Queues plaintext to be sent, returning how much was taken. Before the
