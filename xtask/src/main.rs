@@ -5,6 +5,7 @@
 use std::process::{Command, ExitCode};
 
 mod compare;
+mod matrix;
 mod packages;
 
 /// Packages and feature sets that are linted and tested, each by its own
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("compare") => compare(&args[1..]),
+        Some("matrix") => packages::ensure(packages::ALL).and_then(|()| matrix::run(&cargo)),
         Some("deps") => packages::ensure(packages::ALL),
         _ => {
             eprintln!(
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
                  commands:\n  \
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
                  compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
+                 matrix    every client backend x every server backend, across processes\n  \
                  deps      only install the system packages"
             );
             Err("unknown command".into())
@@ -136,6 +139,7 @@ fn test() -> Result<(), String> {
         args.extend_from_slice(features);
         cargo_test(&args, &mut totals)?;
     }
+    matrix::run(&cargo)?;
     eprintln!("xtask test: all checks passed");
     println!(
         "{} passed, {} failed, {} skipped",

@@ -1,0 +1,216 @@
+//! # polytls-peer — one end of a cross-process interop run
+//!
+//! OpenSSL and BoringSSL cannot share a process, so the interop matrix runs
+//! each pair across processes: `polytls-peer-openssl` holds rustls and
+//! OpenSSL, `polytls-peer-boring` rustls and BoringSSL. Commands:
+//!
+//! - `pki DIR`: writes the test PKI as PEM files into DIR.
+//! - `serve DIR BACKEND VERSION KEY MTLS`: listens on 127.0.0.1 (port 0),
+//!   prints `PORT <n>`, serves one connection (echo until close_notify),
+//!   then prints `INFO <summary>`.
+//! - `connect DIR BACKEND PORT VERSION KEY MTLS`: connects, sends 64 KiB,
+//!   closes, checks the echo, prints `INFO <summary>`.
+//!
+//! The summary names version, suite, ALPN and 32 exporter bytes, so the
+//! runner can check that both ends agree.
+
+#![forbid(unsafe_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use polytls_api::blocking::Stream;
+use polytls_api::{
+    Backend, ClientAuth, ClientConfig, ClientContext, DynBackend, Identity, ProtocolVersion, Roots,
+    ServerConfig, ServerContext, Session,
+};
+use polytls_conformance::pki::{pki, to_pem, KeyType, Leaf};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+const PAYLOAD: usize = 64 * 1024;
+
+type Res<T> = Result<T, String>;
+
+fn write_identity(dir: &Path, name: &str, id: &Identity) -> Res<()> {
+    let chain: String = id
+        .chain()
+        .iter()
+        .map(|c| to_pem("CERTIFICATE", c))
+        .collect();
+    std::fs::write(dir.join(format!("{name}.crt")), chain).map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join(format!("{name}.key")),
+        to_pem("PRIVATE KEY", id.key().secret_der()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn identity(dir: &Path, name: &str) -> Res<Identity> {
+    Identity::from_pem_files(
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn roots(dir: &Path) -> Res<Roots> {
+    let pem = std::fs::read(dir.join("root.crt")).map_err(|e| e.to_string())?;
+    Roots::from_pem(&pem).map_err(|e| e.to_string())
+}
+
+/// Writes the test PKI into `dir`.
+pub fn write_pki(dir: &Path) -> Res<()> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("root.crt"), pki().root_pem()).map_err(|e| e.to_string())?;
+    write_identity(
+        dir,
+        "server-ecdsa",
+        &pki().identity(Leaf::Server(KeyType::EcdsaP256)),
+    )?;
+    write_identity(
+        dir,
+        "server-rsa",
+        &pki().identity(Leaf::Server(KeyType::Rsa2048)),
+    )?;
+    write_identity(dir, "client", &pki().client())
+}
+
+struct Scenario {
+    version: ProtocolVersion,
+    key: String,
+    mutual: bool,
+}
+
+fn scenario(version: &str, key: &str, mtls: &str) -> Res<Scenario> {
+    Ok(Scenario {
+        version: version
+            .parse()
+            .map_err(|e: polytls_api::Error| e.to_string())?,
+        key: match key {
+            "ecdsa" | "rsa" => key.to_owned(),
+            _ => return Err(format!("unknown key type {key:?}")),
+        },
+        mutual: mtls == "mtls",
+    })
+}
+
+fn summary(s: &dyn Session) -> Res<String> {
+    let info = s.info();
+    let mut ekm = [0u8; 32];
+    s.export_keying_material(&mut ekm, b"EXPORTER-polytls-matrix", Some(b"ctx"))
+        .map_err(|e| e.to_string())?;
+    let hex: String = ekm.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "version={} suite={} alpn={} exporter={hex}",
+        info.version.map(|v| v.to_string()).unwrap_or_default(),
+        info.cipher_suite.map(|c| c.to_string()).unwrap_or_default(),
+        String::from_utf8_lossy(info.alpn.as_deref().unwrap_or_default()),
+    ))
+}
+
+fn payload() -> Vec<u8> {
+    (0..PAYLOAD).map(|i| (i % 253) as u8).collect()
+}
+
+/// Serves one connection; prints `PORT` first and `INFO` at the end.
+pub fn serve(dir: &Path, backend: &DynBackend, sc: &str, key: &str, mtls: &str) -> Res<()> {
+    let s = scenario(sc, key, mtls)?;
+    let mut cfg = ServerConfig::new(identity(dir, &format!("server-{}", s.key))?);
+    cfg.common.min_version = s.version;
+    cfg.common.max_version = s.version;
+    cfg.common.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    if s.mutual {
+        cfg.client_auth = ClientAuth::Required(roots(dir)?);
+    }
+    let ctx = backend.server_context(&cfg).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    println!(
+        "PORT {}",
+        listener.local_addr().map_err(|e| e.to_string())?.port()
+    );
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let mut tls = Stream::new(ctx.accept().map_err(|e| e.to_string())?, sock);
+    let mut got = Vec::new();
+    tls.read_to_end(&mut got)
+        .map_err(|e| format!("server read: {e}"))?;
+    tls.write_all(&got)
+        .map_err(|e| format!("server write: {e}"))?;
+    tls.shutdown()
+        .map_err(|e| format!("server shutdown: {e}"))?;
+    if s.mutual && tls.get_ref().1.info().peer_chain.is_empty() {
+        return Err("no client certificate seen".into());
+    }
+    println!("INFO {}", summary(tls.get_ref().1)?);
+    Ok(())
+}
+
+/// Connects, exchanges data, prints `INFO`.
+pub fn connect(
+    dir: &Path,
+    backend: &DynBackend,
+    port: &str,
+    sc: &str,
+    key: &str,
+    mtls: &str,
+) -> Res<()> {
+    let s = scenario(sc, key, mtls)?;
+    let mut cfg = ClientConfig::new(roots(dir)?);
+    cfg.common.min_version = s.version;
+    cfg.common.max_version = s.version;
+    cfg.common.alpn = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
+    if s.mutual {
+        cfg.identity = Some(identity(dir, "client")?);
+    }
+    let ctx = backend.client_context(&cfg).map_err(|e| e.to_string())?;
+    let sock = TcpStream::connect(format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let mut tls = Stream::new(ctx.connect("localhost").map_err(|e| e.to_string())?, sock);
+    let data = payload();
+    tls.write_all(&data)
+        .map_err(|e| format!("client write: {e}"))?;
+    tls.shutdown()
+        .map_err(|e| format!("client shutdown: {e}"))?;
+    let mut echo = Vec::new();
+    tls.read_to_end(&mut echo)
+        .map_err(|e| format!("client read: {e}"))?;
+    if echo != data {
+        return Err(format!(
+            "echo differs ({} of {} bytes)",
+            echo.len(),
+            data.len()
+        ));
+    }
+    println!("INFO {}", summary(tls.get_ref().1)?);
+    Ok(())
+}
+
+/// The command line of a peer binary holding `backends`.
+pub fn main_with(backends: &[DynBackend]) -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let pick = |name: &str| {
+        backends
+            .iter()
+            .find(|b| b.name() == name)
+            .ok_or_else(|| format!("backend {name:?} is not in this binary"))
+    };
+    let a = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let r = match a(0) {
+        "pki" => write_pki(Path::new(a(1))),
+        "serve" => pick(a(2)).and_then(|b| serve(Path::new(a(1)), b, a(3), a(4), a(5))),
+        "connect" => pick(a(2)).and_then(|b| connect(Path::new(a(1)), b, a(3), a(4), a(5), a(6))),
+        _ => Err("usage: pki DIR | serve DIR BACKEND VERSION KEY MTLS | connect DIR BACKEND PORT VERSION KEY MTLS".into()),
+    };
+    match r {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("polytls-peer: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
