@@ -4,10 +4,11 @@ use std::process::Command;
 
 /// Everything `cargo xtask test` needs: pkg-config and libssl-dev for the
 /// OpenSSL backend; cmake, g++, libclang for building BoringSSL; the
-/// `openssl` tool as an external peer in tests.
+/// `openssl` tool and curl as external peers in tests.
 pub(crate) const ALL: &[&str] = &[
     "pkg-config",
     "openssl",
+    "curl",
     "libssl-dev",
     "cmake",
     "g++",

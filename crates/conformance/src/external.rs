@@ -7,9 +7,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use polytls_api::blocking::Stream;
-use polytls_api::{Backend, Error, ProtocolVersion, ServerConfig, ServerContext};
+use polytls_api::{
+    Backend, ClientConfig, ClientContext, Error, ProtocolVersion, ServerConfig, ServerContext,
+    Session,
+};
 
-use crate::pki::pki;
+use crate::pki::{pki, to_pem};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -118,4 +121,256 @@ pub fn renegotiation_refused<B: Backend>(b: &B) {
         );
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A temporary directory with the test PKI as PEM files: `root.crt`,
+/// `server.crt` (the chain) + `server.key`, `intermediate.crt`.
+struct PemDir(std::path::PathBuf);
+
+impl PemDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("polytls-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("root.crt"), pki().root_pem()).expect("root");
+        let id = pki().server();
+        let chain: String = id
+            .chain()
+            .iter()
+            .map(|c| to_pem("CERTIFICATE", c))
+            .collect();
+        std::fs::write(dir.join("server.crt"), chain).expect("chain");
+        std::fs::write(
+            dir.join("server.key"),
+            to_pem("PRIVATE KEY", id.key().secret_der()),
+        )
+        .expect("key");
+        let intermediate = to_pem("CERTIFICATE", &pki().intermediate());
+        std::fs::write(dir.join("intermediate.crt"), intermediate).expect("intermediate");
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for PemDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("external peer did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Serves one connection with `handle` on a thread; returns the port.
+fn serve_one<'scope, B: Backend>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    ctx: &B::ServerContext,
+    handle: impl FnOnce(&mut Stream<std::net::TcpStream, <B::ServerContext as ServerContext>::Session>)
+        + Send
+        + 'static,
+) -> (
+    u16,
+    std::thread::ScopedJoinHandle<'scope, polytls_api::SessionInfo>,
+)
+where
+    B::ServerContext: Sync,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let session = ctx.accept().expect("session");
+    let h = s.spawn(move || {
+        let (sock, _) = listener.accept().expect("accept");
+        sock.set_read_timeout(Some(LIMIT)).expect("timeout");
+        let mut tls = Stream::new(session, sock);
+        handle(&mut tls);
+        tls.get_ref().1.info()
+    });
+    (port, h)
+}
+
+/// `openssl s_client` (TLS 1.2 and 1.3) talks to our server: the line it
+/// sends comes back, and both sides name the same version.
+pub fn s_client_to_our_server<B: Backend>(b: &B) {
+    let pem = PemDir::new(&format!("s-client-{}", b.name()));
+    for (flag, version) in [
+        ("-tls1_2", ProtocolVersion::Tls12),
+        ("-tls1_3", ProtocolVersion::Tls13),
+    ] {
+        let ctx = b
+            .server_context(&ServerConfig::new(pki().server()))
+            .expect("ctx");
+        std::thread::scope(|s| {
+            let (port, server) = serve_one::<B>(s, &ctx, |tls| {
+                let mut line = Vec::new();
+                let mut byte = [0u8; 1];
+                while tls.read(&mut byte).expect("read") == 1 && byte[0] != b'\n' {
+                    line.push(byte[0]);
+                }
+                tls.write_all(b"echo:").expect("write");
+                tls.write_all(&line).expect("write");
+                tls.write_all(b"\n").expect("write");
+                tls.shutdown().expect("close_notify");
+            });
+            let mut client = Command::new("openssl")
+                .args([
+                    "s_client",
+                    "-connect",
+                    &format!("127.0.0.1:{port}"),
+                    flag,
+                    "-quiet",
+                ])
+                .args([
+                    "-servername",
+                    "localhost",
+                    "-verify_return_error",
+                    "-CAfile",
+                ])
+                .arg(pem.path("root.crt"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn s_client");
+            client
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"hello polytls\n")
+                .expect("send");
+            let status = wait_bounded(&mut client);
+            let mut out = String::new();
+            client
+                .stdout
+                .take()
+                .expect("stdout")
+                .read_to_string(&mut out)
+                .expect("read");
+            assert!(status.success(), "s_client failed: {out}");
+            assert!(out.contains("echo:hello polytls"), "{flag}: {out:?}");
+            let info = server.join().expect("server");
+            assert_eq!(info.version, Some(version));
+        });
+    }
+}
+
+/// curl fetches a page from our server over HTTPS, verifying it against the
+/// test root.
+pub fn curl_to_our_server<B: Backend>(b: &B) {
+    let pem = PemDir::new(&format!("curl-{}", b.name()));
+    let mut cfg = ServerConfig::new(pki().server());
+    cfg.common.alpn = vec![b"http/1.1".to_vec()];
+    let ctx = b.server_context(&cfg).expect("ctx");
+    std::thread::scope(|s| {
+        let (port, server) = serve_one::<B>(s, &ctx, |tls| {
+            let mut req = Vec::new();
+            let mut byte = [0u8; 1];
+            while !req.ends_with(b"\r\n\r\n") && tls.read(&mut byte).expect("read") == 1 {
+                req.push(byte[0]);
+            }
+            assert!(
+                req.starts_with(b"GET /hello HTTP/1.1\r\n"),
+                "{:?}",
+                String::from_utf8_lossy(&req)
+            );
+            let body = b"served by polytls";
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            tls.write_all(head.as_bytes()).expect("head");
+            tls.write_all(body).expect("body");
+            tls.shutdown().expect("close_notify");
+        });
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--cacert", &pem.path("root.crt")])
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .arg(format!("https://localhost:{port}/hello"))
+            .output()
+            .expect("run curl");
+        assert!(
+            out.status.success(),
+            "curl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, b"served by polytls");
+        let info = server.join().expect("server");
+        assert_eq!(info.alpn.as_deref(), Some(&b"http/1.1"[..]));
+    });
+}
+
+/// Our client talks to `openssl s_server -rev` (TLS 1.2 and 1.3): it
+/// verifies the server and gets its line back reversed.
+pub fn our_client_to_s_server<B: Backend>(b: &B) {
+    let pem = PemDir::new(&format!("s-server-{}", b.name()));
+    for (flag, version) in [
+        ("-tls1_2", ProtocolVersion::Tls12),
+        ("-tls1_3", ProtocolVersion::Tls13),
+    ] {
+        // Find a free port, then let s_server listen on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut server = Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                flag,
+                "-naccept",
+                "1",
+                "-rev",
+            ])
+            .args([
+                "-cert",
+                &pem.path("server.crt"),
+                "-key",
+                &pem.path("server.key"),
+                "-cert_chain",
+                &pem.path("intermediate.crt"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn s_server");
+        let mut stdout = std::io::BufReader::new(server.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        while !line.starts_with("ACCEPT") {
+            line.clear();
+            if std::io::BufRead::read_line(&mut stdout, &mut line).expect("read") == 0 {
+                panic!("s_server exited before accepting");
+            }
+        }
+        let ctx = b
+            .client_context(&ClientConfig::new(pki().roots()))
+            .expect("ctx");
+        let sock = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        sock.set_read_timeout(Some(LIMIT)).expect("timeout");
+        let mut tls = Stream::new(ctx.connect("localhost").expect("session"), sock);
+        tls.write_all(b"polytls\n").expect("write");
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\n") && tls.read(&mut byte).expect("read") == 1 {
+            got.push(byte[0]);
+        }
+        assert_eq!(got, b"sltylop\n", "{flag}");
+        assert_eq!(tls.get_ref().1.info().version, Some(version));
+        let _ = tls.shutdown();
+        drop(tls);
+        let _ = wait_bounded(&mut server);
+    }
 }
