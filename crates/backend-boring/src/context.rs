@@ -275,11 +275,7 @@ pub(crate) fn client_ssl(
 ) -> Result<boring::ssl::Ssl> {
     let mut ssl = boring::ssl::Ssl::new(ctx).map_err(cfg_err("session"))?;
     let ip = server_name.parse::<IpAddr>().ok();
-    if ip.is_none() && (server_name.is_empty() || server_name.contains(['/', ' ', ':'])) {
-        return Err(Error::InvalidConfig(format!(
-            "{server_name:?} is not a valid DNS name or IP address"
-        )));
-    }
+    polytls_api::check_server_name(server_name)?;
     if settings.send_sni && ip.is_none() {
         ssl.set_hostname(server_name).map_err(cfg_err("SNI"))?;
     }

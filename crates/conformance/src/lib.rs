@@ -64,6 +64,12 @@ macro_rules! __with_cases {
             verify::client_auth_untrusted_cert,
             verify::client_auth_none_sends_nothing,
             verify::client_hears_certificate_alert,
+            verify::chain_depth_one,
+            verify::chain_depth_three,
+            verify::missing_intermediate,
+            verify::expired_intermediate,
+            verify::not_yet_valid_intermediate,
+            verify::idn_names,
             negotiation::alpn_server_preference,
             negotiation::alpn_no_overlap,
             negotiation::alpn_client_sends_none,
@@ -100,6 +106,8 @@ macro_rules! __with_cases {
             adapters::tokio_over_tcp,
             adapters::tokio_hostile_io,
             adapters::tokio_early_eof,
+            adapters::adapter_interleavings_tokio,
+            adapters::adapter_interleavings_blocking,
         }
     };
 }

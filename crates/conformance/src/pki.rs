@@ -68,6 +68,15 @@ pub enum Leaf {
     ClientUntrusted,
     /// A server certificate whose intermediate has expired.
     ExpiredIntermediate,
+    /// A server certificate whose intermediate is not valid yet.
+    NotYetValidIntermediate,
+    /// A server certificate issued by the root directly (chain depth 1).
+    FromRoot,
+    /// A server certificate under two intermediates (chain depth 3).
+    DeepChain,
+    /// A server certificate for the IDN `bücher.example`, as its A-label
+    /// `xn--bcher-kva.example`.
+    Idn,
 }
 
 type Issuer = CertifiedIssuer<'static, KeyPair>;
@@ -77,6 +86,8 @@ pub struct TestPki {
     root: Issuer,
     intermediate: Issuer,
     expired_intermediate: Issuer,
+    future_intermediate: Issuer,
+    second_intermediate: Issuer,
     other_root: Issuer,
     leaves: Mutex<HashMap<Leaf, Identity>>,
 }
@@ -127,6 +138,22 @@ pub fn pki() -> &'static TestPki {
             &root,
         )
         .expect("expired intermediate");
+        let future_intermediate = CertifiedIssuer::signed_by(
+            ca_params(
+                "polytls future intermediate",
+                now() + Duration::days(30),
+                now() + Duration::days(60),
+            ),
+            KeyType::EcdsaP256.generate(),
+            &root,
+        )
+        .expect("future intermediate");
+        let second_intermediate = CertifiedIssuer::signed_by(
+            ca_params("polytls second intermediate", past, future),
+            KeyType::EcdsaP256.generate(),
+            &intermediate,
+        )
+        .expect("second intermediate");
         let other_root = CertifiedIssuer::self_signed(
             ca_params("untrusted root", past, future),
             KeyType::EcdsaP256.generate(),
@@ -136,6 +163,8 @@ pub fn pki() -> &'static TestPki {
             root,
             intermediate,
             expired_intermediate,
+            future_intermediate,
+            second_intermediate,
             other_root,
             leaves: Mutex::new(HashMap::new()),
         }
@@ -283,6 +312,34 @@ impl TestPki {
                 &self.expired_intermediate,
                 ExtendedKeyUsagePurpose::ServerAuth,
             ),
+            Leaf::NotYetValidIntermediate => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.future_intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::FromRoot => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.root,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::DeepChain => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.second_intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::Idn => (
+                KeyType::EcdsaP256,
+                vec!["xn--bcher-kva.example".into()],
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
         };
         let key = key_type.generate();
         let mut p = CertificateParams::new(names.clone()).expect("names");
@@ -310,7 +367,10 @@ impl TestPki {
         p.extended_key_usages = vec![eku];
         let cert = p.signed_by(&key, issuer).expect("leaf");
         let mut chain = vec![cert.der().clone()];
-        if !std::ptr::eq(issuer, &self.other_root) {
+        if std::ptr::eq(issuer, &self.second_intermediate) {
+            chain.push(issuer.der().clone());
+            chain.push(self.intermediate.der().clone());
+        } else if !std::ptr::eq(issuer, &self.other_root) && !std::ptr::eq(issuer, &self.root) {
             chain.push(issuer.der().clone());
         }
         let key = PrivateKeyDer::Pkcs8(pkcs8_v1(key_type, key.serialize_der()).into());

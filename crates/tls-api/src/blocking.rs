@@ -46,7 +46,12 @@ impl<IO: Read + Write, S: Session> Stream<IO, S> {
                 return Err(Error::UnexpectedEof.into_io());
             }
         }
-        self.write_all_tls()
+        // The handshake is done; what is left (our Finished, session
+        // tickets) is sent now if the peer takes it. A peer that already
+        // stopped reading must not hide what it sent: a failure here comes
+        // back on the next write or flush.
+        let _ = self.write_all_tls();
+        Ok(())
     }
 
     /// Sends `close_notify` and flushes; the peer then reads a clean end of
@@ -118,7 +123,8 @@ impl<IO: Read + Write, S: Session> Read for Stream<IO, S> {
             if self.transport_eof {
                 return Err(Error::UnexpectedEof.into_io());
             }
-            self.write_all_tls()?;
+            // Best effort, as in `handshake`.
+            let _ = self.write_all_tls();
             self.read_and_process()?;
         }
     }

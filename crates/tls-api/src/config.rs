@@ -252,6 +252,20 @@ impl ClientConfig {
     }
 }
 
+/// Checks that `name` can name a server: an IP address, or a DNS name in
+/// ASCII. Internationalised names must be given as A-labels
+/// (`xn--bcher-kva.example`, not `bücher.example`); a U-label is
+/// [`Error::InvalidConfig`] on every backend, never a silent conversion.
+pub fn check_server_name(name: &str) -> Result<()> {
+    rustls_pki_types::ServerName::try_from(name)
+        .map(|_| ())
+        .map_err(|_| {
+            Error::InvalidConfig(format!(
+                "{name:?} is not a valid DNS name or IP address (IDNs must be given as A-labels)"
+            ))
+        })
+}
+
 /// Server-side configuration: a default identity, optionally more identities
 /// chosen by SNI, and client authentication.
 #[derive(Clone, Debug)]
@@ -335,6 +349,26 @@ mod tests {
         c.common.alpn = vec![b"h2".to_vec()];
         c.common.cipher_suites = Some(vec![CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
         assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("TLSv1.3")));
+    }
+
+    #[test]
+    fn server_names() {
+        assert!(check_server_name("localhost").is_ok());
+        assert!(check_server_name("xn--bcher-kva.example").is_ok());
+        assert!(check_server_name("127.0.0.1").is_ok());
+        assert!(check_server_name("::1").is_ok());
+        assert!(matches!(
+            check_server_name("bücher.example"),
+            Err(Error::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            check_server_name(""),
+            Err(Error::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            check_server_name("a b"),
+            Err(Error::InvalidConfig(_))
+        ));
     }
 
     #[test]

@@ -49,7 +49,9 @@ mod session;
 pub mod tokio;
 
 pub use backend::{Backend, Capability, ClientContext, ServerContext};
-pub use config::{ClientAuth, ClientConfig, Common, Roots, ServerConfig, SpkiPin};
+pub use config::{
+    check_server_name, ClientAuth, ClientConfig, Common, Roots, ServerConfig, SpkiPin,
+};
 pub use dynamic::{DynBackend, DynClientContext, DynServerContext};
 pub use error::{Alert, CertificateError, Error, Incompatibility, Result};
 pub use identity::{CertificateDer, Identity, PrivateKeyDer};

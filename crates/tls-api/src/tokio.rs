@@ -7,7 +7,10 @@
 //! [`io::ErrorKind::UnexpectedEof`] if the transport ends without one;
 //! `poll_shutdown` sends `close_notify`, flushes, then shuts the transport's
 //! write half. At most one write's worth of ciphertext is buffered: a slow
-//! peer pushes back on the writer.
+//! peer pushes back on the writer. Output the session has left over once the
+//! handshake is done (session tickets, our Finished) is sent with the next
+//! read, write or flush; a failure to send it surfaces on a write or flush,
+//! never by hiding data the peer already sent.
 
 use std::future::poll_fn;
 use std::io;
@@ -207,9 +210,12 @@ where
             // (our Finished, session tickets) goes out with the next read,
             // write or flush: waiting for it here would deadlock against a
             // peer that writes first into a small transport buffer.
-            let _ = self.poll_write_tls(cx)?;
+            let written = self.poll_write_tls(cx);
             if !self.session.is_handshaking() {
                 return Poll::Ready(Ok(()));
+            }
+            if let Poll::Ready(Err(e)) = written {
+                return Poll::Ready(Err(e));
             }
             match self.poll_read_tls(cx)? {
                 Poll::Ready(0) if self.session.is_handshaking() => {
@@ -256,8 +262,11 @@ where
                 return Poll::Ready(Err(Error::UnexpectedEof.into_io()));
             }
             // Answer anything the peer's messages called for (key updates,
-            // alerts); a full transport is no reason to stop reading.
-            let _ = this.poll_write_tls(cx)?;
+            // alerts). Best effort: neither a full transport nor a peer that
+            // stopped reading (tickets it never collects) keeps us from
+            // reading what it sent; a write error comes back on the next
+            // write.
+            let _ = this.poll_write_tls(cx);
             std::task::ready!(this.poll_read_tls(cx))?;
         }
     }

@@ -252,3 +252,64 @@ pub fn client_hears_certificate_alert<B: Backend>(b: &B) {
         other => panic!("expected an alert, got {other:?}"),
     }
 }
+
+/// A leaf issued by the root itself (chain depth 1) is accepted.
+pub fn chain_depth_one<B: Backend>(b: &B) {
+    let id = pki().identity(Leaf::FromRoot);
+    assert_eq!(id.chain().len(), 1);
+    let p = connect_ok(b, &client_config(), &server_config(id));
+    assert_eq!(p.client.info().peer_chain.len(), 1);
+}
+
+/// A leaf under two intermediates (chain depth 3) is accepted, and the
+/// client sees all three certificates the server sent.
+pub fn chain_depth_three<B: Backend>(b: &B) {
+    let id = pki().identity(Leaf::DeepChain);
+    assert_eq!(id.chain().len(), 3);
+    let p = connect_ok(b, &client_config(), &server_config(id.clone()));
+    assert_eq!(p.client.info().peer_chain, id.chain());
+}
+
+/// A server that leaves out its intermediate cannot be verified:
+/// `UnknownIssuer`.
+pub fn missing_intermediate<B: Backend>(b: &B) {
+    let full = pki().server();
+    let leaf_only =
+        polytls_api::Identity::new(vec![full.chain()[0].clone()], full.key().clone_key())
+            .expect("identity");
+    let (_, o) = run(b, &client_config(), &server_config(leaf_only));
+    assert!(
+        matches!(o.client_err(), Error::InvalidCertificate(CE::UnknownIssuer)),
+        "{o:?}"
+    );
+}
+
+/// An expired intermediate fails the chain with `Expired`.
+pub fn expired_intermediate<B: Backend>(b: &B) {
+    client_rejects(b, Leaf::ExpiredIntermediate, "localhost", CE::Expired);
+}
+
+/// An intermediate not valid yet fails the chain with `NotValidYet`.
+pub fn not_yet_valid_intermediate<B: Backend>(b: &B) {
+    client_rejects(
+        b,
+        Leaf::NotYetValidIntermediate,
+        "localhost",
+        CE::NotValidYet,
+    );
+}
+
+/// IDNs: the A-label matches the certificate; a U-label is refused up front
+/// as `InvalidConfig` (never converted silently).
+pub fn idn_names<B: Backend>(b: &B) {
+    let s = server_config(pki().identity(Leaf::Idn));
+    let mut p = pair(b, &client_config(), &s, "xn--bcher-kva.example");
+    p.handshake().expect_ok();
+    assert_eq!(
+        p.server.info().sni.as_deref(),
+        Some("xn--bcher-kva.example")
+    );
+    let cc = b.client_context(&client_config()).expect("ctx");
+    let r = polytls_api::ClientContext::connect(&cc, "bücher.example").map(|_| ());
+    assert!(matches!(r, Err(Error::InvalidConfig(_))), "{r:?}");
+}
