@@ -5,13 +5,15 @@
 //! OpenSSL, `polytls-peer-boring` rustls and BoringSSL. Commands:
 //!
 //! - `pki DIR`: writes the test PKI as PEM files into DIR.
-//! - `serve DIR BACKEND VERSION KEY MTLS`: listens on 127.0.0.1 (port 0),
-//!   prints `PORT <n>`, serves one connection (echo until close_notify),
+//! - `serve DIR BACKEND VERSION KEY MODE`: listens on 127.0.0.1 (port 0),
+//!   prints `PORT <n>`, serves the connections (echo until close_notify),
 //!   then prints `INFO <summary>`.
-//! - `connect DIR BACKEND PORT VERSION KEY MTLS`: connects, sends 64 KiB,
+//! - `connect DIR BACKEND PORT VERSION KEY MODE`: connects, sends 64 KiB,
 //!   closes, checks the echo, prints `INFO <summary>`.
 //!
-//! The summary names version, suite, ALPN and 32 exporter bytes, so the
+//! MODE is `none`, `mtls` (client certificate required) or `resume` (two
+//! connections; the summary is the second's). The summary names version,
+//! suite, ALPN, whether the session resumed and 32 exporter bytes, so the
 //! runner can check that both ends agree.
 
 #![forbid(unsafe_code)]
@@ -81,6 +83,8 @@ struct Scenario {
     version: ProtocolVersion,
     key: String,
     mutual: bool,
+    /// Two connections; the summary is the second's.
+    resume: bool,
 }
 
 fn scenario(version: &str, key: &str, mtls: &str) -> Res<Scenario> {
@@ -93,6 +97,7 @@ fn scenario(version: &str, key: &str, mtls: &str) -> Res<Scenario> {
             _ => return Err(format!("unknown key type {key:?}")),
         },
         mutual: mtls == "mtls",
+        resume: mtls == "resume",
     })
 }
 
@@ -103,10 +108,11 @@ fn summary(s: &dyn Session) -> Res<String> {
         .map_err(|e| e.to_string())?;
     let hex: String = ekm.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!(
-        "version={} suite={} alpn={} exporter={hex}",
+        "version={} suite={} alpn={} resumed={} exporter={hex}",
         info.version.map(|v| v.to_string()).unwrap_or_default(),
         info.cipher_suite.map(|c| c.to_string()).unwrap_or_default(),
         String::from_utf8_lossy(info.alpn.as_deref().unwrap_or_default()),
+        info.resumed,
     ))
 }
 
@@ -131,21 +137,25 @@ pub fn serve(dir: &Path, backend: &DynBackend, sc: &str, key: &str, mtls: &str) 
         listener.local_addr().map_err(|e| e.to_string())?.port()
     );
     std::io::stdout().flush().map_err(|e| e.to_string())?;
-    let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(ctx.accept().map_err(|e| e.to_string())?, sock);
-    let mut got = Vec::new();
-    tls.read_to_end(&mut got)
-        .map_err(|e| format!("server read: {e}"))?;
-    tls.write_all(&got)
-        .map_err(|e| format!("server write: {e}"))?;
-    tls.shutdown()
-        .map_err(|e| format!("server shutdown: {e}"))?;
-    if s.mutual && tls.get_ref().1.info().peer_chain.is_empty() {
-        return Err("no client certificate seen".into());
+    let mut last = String::new();
+    for _ in 0..if s.resume { 2 } else { 1 } {
+        let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(TIMEOUT))
+            .map_err(|e| e.to_string())?;
+        let mut tls = Stream::new(ctx.accept().map_err(|e| e.to_string())?, sock);
+        let mut got = Vec::new();
+        tls.read_to_end(&mut got)
+            .map_err(|e| format!("server read: {e}"))?;
+        tls.write_all(&got)
+            .map_err(|e| format!("server write: {e}"))?;
+        tls.shutdown()
+            .map_err(|e| format!("server shutdown: {e}"))?;
+        if s.mutual && tls.get_ref().1.info().peer_chain.is_empty() {
+            return Err("no client certificate seen".into());
+        }
+        last = summary(tls.get_ref().1)?;
     }
-    println!("INFO {}", summary(tls.get_ref().1)?);
+    println!("INFO {last}");
     Ok(())
 }
 
@@ -167,26 +177,30 @@ pub fn connect(
         cfg.identity = Some(identity(dir, "client")?);
     }
     let ctx = backend.client_context(&cfg).map_err(|e| e.to_string())?;
-    let sock = TcpStream::connect(format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(ctx.connect("localhost").map_err(|e| e.to_string())?, sock);
-    let data = payload();
-    tls.write_all(&data)
-        .map_err(|e| format!("client write: {e}"))?;
-    tls.shutdown()
-        .map_err(|e| format!("client shutdown: {e}"))?;
-    let mut echo = Vec::new();
-    tls.read_to_end(&mut echo)
-        .map_err(|e| format!("client read: {e}"))?;
-    if echo != data {
-        return Err(format!(
-            "echo differs ({} of {} bytes)",
-            echo.len(),
-            data.len()
-        ));
+    let mut last = String::new();
+    for _ in 0..if s.resume { 2 } else { 1 } {
+        let sock = TcpStream::connect(format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(TIMEOUT))
+            .map_err(|e| e.to_string())?;
+        let mut tls = Stream::new(ctx.connect("localhost").map_err(|e| e.to_string())?, sock);
+        let data = payload();
+        tls.write_all(&data)
+            .map_err(|e| format!("client write: {e}"))?;
+        tls.shutdown()
+            .map_err(|e| format!("client shutdown: {e}"))?;
+        let mut echo = Vec::new();
+        tls.read_to_end(&mut echo)
+            .map_err(|e| format!("client read: {e}"))?;
+        if echo != data {
+            return Err(format!(
+                "echo differs ({} of {} bytes)",
+                echo.len(),
+                data.len()
+            ));
+        }
+        last = summary(tls.get_ref().1)?;
     }
-    println!("INFO {}", summary(tls.get_ref().1)?);
+    println!("INFO {last}");
     Ok(())
 }
 
