@@ -332,6 +332,25 @@ impl Report {
                 floor
             );
         }
+        if !self.memory.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nmemory per established idle session (TLS 1.3, ECDSA), bytes:\n{:<8} {:>14} {:>14} {:>14} {:>14}",
+                "backend", "polytls client", "direct client", "polytls server", "direct server"
+            );
+            for m in &self.memory {
+                let v = |k: &str| m[k].as_i64().map_or("-".into(), |n| n.to_string());
+                let _ = writeln!(
+                    s,
+                    "{:<8} {:>14} {:>14} {:>14} {:>14}",
+                    m["backend"].as_str().unwrap_or_default(),
+                    v("polytls_client"),
+                    v("direct_client"),
+                    v("polytls_server"),
+                    v("direct_server")
+                );
+            }
+        }
         let _ = writeln!(
             s,
             "\noverhead: polytls median / direct median - 1 (same side, same case); \
