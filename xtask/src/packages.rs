@@ -4,11 +4,13 @@ use std::process::Command;
 
 /// Everything `cargo xtask test` needs: pkg-config and libssl-dev for the
 /// OpenSSL backend; cmake, g++, libclang for building BoringSSL; the
-/// `openssl` tool and curl as external peers in tests.
+/// `openssl` tool and curl as external peers in tests; the system trust
+/// store for `Roots::platform()`.
 pub(crate) const ALL: &[&str] = &[
     "pkg-config",
     "openssl",
     "curl",
+    "ca-certificates",
     "libssl-dev",
     "cmake",
     "g++",

@@ -352,6 +352,13 @@ mod tests {
     }
 
     #[test]
+    fn platform_roots_load() {
+        // `cargo xtask test` installs Debian's ca-certificates.
+        let roots = Roots::platform().expect("the platform trust store");
+        assert!(roots.certs().len() > 10, "{roots:?}");
+    }
+
+    #[test]
     fn server_names() {
         assert!(check_server_name("localhost").is_ok());
         assert!(check_server_name("xn--bcher-kva.example").is_ok());
