@@ -24,15 +24,28 @@ fn upper(data: &[u8]) -> Vec<u8> {
     data.iter().map(|b| b.wrapping_add(1)).collect()
 }
 
-/// The blocking `Stream` over loopback TCP: handshake, echo both ways,
-/// close_notify in each direction.
-pub fn blocking_over_tcp<B: Backend>(b: &B) {
+/// Contexts for the default server and client, and a loopback listener.
+fn tcp_fixture<B: Backend>(
+    b: &B,
+) -> (
+    B::ServerContext,
+    B::ClientContext,
+    std::net::TcpListener,
+    std::net::SocketAddr,
+) {
     let sc = b
         .server_context(&server_config(pki().server()))
         .expect("server ctx");
     let cc = b.client_context(&client_config()).expect("client ctx");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
+    (sc, cc, listener, addr)
+}
+
+/// The blocking `Stream` over loopback TCP: handshake, echo both ways,
+/// close_notify in each direction.
+pub fn blocking_over_tcp<B: Backend>(b: &B) {
+    let (sc, cc, listener, addr) = tcp_fixture(b);
     std::thread::scope(|s| {
         let server = s.spawn(|| {
             let (sock, _) = listener.accept().expect("accept");
@@ -68,12 +81,7 @@ pub fn blocking_over_tcp<B: Backend>(b: &B) {
 /// The blocking `Stream` reports a peer that closes TCP without close_notify
 /// as `UnexpectedEof`.
 pub fn blocking_truncation_is_error<B: Backend>(b: &B) {
-    let sc = b
-        .server_context(&server_config(pki().server()))
-        .expect("server ctx");
-    let cc = b.client_context(&client_config()).expect("client ctx");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let (sc, cc, listener, addr) = tcp_fixture(b);
     std::thread::scope(|s| {
         s.spawn(|| {
             let (sock, _) = listener.accept().expect("accept");
