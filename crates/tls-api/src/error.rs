@@ -100,6 +100,22 @@ impl Error {
     pub fn from_io(err: &std::io::Error) -> Option<&Error> {
         err.get_ref().and_then(|e| e.downcast_ref::<Error>())
     }
+
+    /// The category as a stable `snake_case` name, for logs and metrics.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::InvalidCertificate(_) => "invalid_certificate",
+            Error::PeerIncompatible(_) => "peer_incompatible",
+            Error::ClientCertificateRequired => "client_certificate_required",
+            Error::AlertReceived(_) => "alert_received",
+            Error::PeerMisbehaved(_) => "peer_misbehaved",
+            Error::UnexpectedEof => "unexpected_eof",
+            Error::Unsupported { .. } => "unsupported",
+            Error::InvalidConfig(_) => "invalid_config",
+            Error::Misuse(_) => "misuse",
+            Error::Other { .. } => "other",
+        }
+    }
 }
 
 /// Why a certificate was rejected.
@@ -288,6 +304,14 @@ mod tests {
         ));
         let eof = Error::UnexpectedEof.into_io();
         assert_eq!(eof.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(
+            Error::from_io(&eof).map(Error::category),
+            Some("unexpected_eof")
+        );
+        assert_eq!(
+            Error::ClientCertificateRequired.category(),
+            "client_certificate_required"
+        );
     }
 
     #[test]

@@ -1,0 +1,41 @@
+//! The `polytls` command line, as a library so its tests and benchmarks can
+//! drive the same code the binary runs.
+//!
+//! - [`certs`]: an in-process development PKI (CA, server and client
+//!   certificates), like mkcert.
+//! - [`serve`] / [`connect`]: an `s_server` / `s_client` pair on any
+//!   compiled-in backend.
+//! - [`tunnel`]: an stunnel-like TLS tunnel, mutual TLS by default, in front of
+//!   a plaintext service.
+//! - [`loadgen`]: the plaintext echo target and load generator used by the
+//!   tunnel's load tests and by `cargo xtask compare --tunnel`.
+
+#![forbid(unsafe_code)]
+
+pub mod certs;
+pub mod cli;
+pub mod connect;
+pub mod error;
+pub mod loadgen;
+pub mod logging;
+pub mod serve;
+pub mod tls;
+pub mod tunnel;
+
+pub use error::{CliError, Result};
+
+/// `--version` text: the crate version and every compiled-in backend with
+/// its library version.
+pub fn long_version() -> String {
+    let mut s = format!("{}\nbackends:", env!("CARGO_PKG_VERSION"));
+    for name in polytls::available_backends() {
+        match polytls::backend_by_name(name) {
+            Ok(b) => s.push_str(&format!(
+                "\n  {name:<8} {}",
+                polytls::Backend::library_version(&b)
+            )),
+            Err(e) => s.push_str(&format!("\n  {name:<8} unavailable: {e}")),
+        }
+    }
+    s
+}

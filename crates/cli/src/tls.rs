@@ -1,0 +1,261 @@
+//! TLS settings shared by `serve`, `connect` and `tunnel`, and how they become
+//! polytls configurations.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::ValueEnum;
+use polytls::keylog::KeyLogFile;
+use polytls::{
+    CipherSuite, ClientAuth, ClientConfig, Common, DynBackend, Identity, NamedGroup,
+    ProtocolVersion, Roots, ServerConfig, SessionInfo, SpkiPin,
+};
+use serde::Deserialize;
+
+use crate::error::{CliError, Context, Result};
+
+/// Protocol settings; every field may come from a flag or a TOML key of the
+/// same name (with `-` as `_`).
+#[derive(clap::Args, Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsOpts {
+    /// Backend: rustls, openssl or boring (default: $POLYTLS_BACKEND, else rustls).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Lowest protocol version: 1.2 or 1.3 (default 1.2).
+    #[arg(long)]
+    pub min_version: Option<String>,
+    /// Highest protocol version: 1.2 or 1.3 (default 1.3).
+    #[arg(long)]
+    pub max_version: Option<String>,
+    /// Cipher suites by IANA name, in preference order (comma-separated).
+    #[arg(long = "cipher", value_delimiter = ',')]
+    #[serde(default)]
+    pub ciphers: Vec<String>,
+    /// Key-exchange groups by name (x25519, secp256r1, ...), comma-separated.
+    #[arg(long = "group", value_delimiter = ',')]
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// ALPN protocols, in preference order (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// Certificate chain (PEM, leaf first): the server's identity, or the
+    /// client's for mutual TLS.
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of `--cert`.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// CA certificates (PEM): a client verifies the server with them (default:
+    /// the platform's roots); a server verifies client certificates with them.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// SPKI pins (sha256//BASE64 or 64 hex digits): the peer's chain must hold
+    /// a certificate with one of these keys.
+    #[arg(long = "pin")]
+    #[serde(default)]
+    pub pins: Vec<String>,
+    /// Append TLS secrets to this file (NSS key log format) for Wireshark.
+    #[arg(long)]
+    pub keylog: Option<PathBuf>,
+}
+
+/// Whether a server asks clients for certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuthMode {
+    /// No client certificates.
+    None,
+    /// Asked for; verified if sent.
+    Optional,
+    /// Required and verified (mutual TLS).
+    Required,
+}
+
+impl TlsOpts {
+    /// Paths are taken relative to `base` (the config file's directory).
+    pub fn rebase(&mut self, base: &Path) {
+        for p in [
+            &mut self.cert,
+            &mut self.key,
+            &mut self.ca,
+            &mut self.keylog,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// The backend these settings name, or the default one.
+    pub fn backend(&self) -> Result<DynBackend> {
+        match &self.backend {
+            Some(name) => polytls::backend_by_name(name),
+            None => polytls::default_backend(),
+        }
+        .context("choosing the backend")
+    }
+
+    /// The parsed SPKI pins.
+    pub fn parsed_pins(&self) -> Result<Vec<SpkiPin>> {
+        self.pins
+            .iter()
+            .map(|p| SpkiPin::parse(p).context("reading a pin"))
+            .collect()
+    }
+
+    fn common(&self) -> Result<Common> {
+        let mut c = Common::default();
+        if let Some(v) = &self.min_version {
+            c.min_version = v.parse::<ProtocolVersion>().context("--min-version")?;
+        }
+        if let Some(v) = &self.max_version {
+            c.max_version = v.parse::<ProtocolVersion>().context("--max-version")?;
+        }
+        if !self.ciphers.is_empty() {
+            let suites = self.ciphers.iter().map(|s| s.parse::<CipherSuite>());
+            let suites: polytls::Result<Vec<_>> = suites.collect();
+            c.cipher_suites = Some(suites.context("--cipher")?);
+        }
+        if !self.groups.is_empty() {
+            let groups = self.groups.iter().map(|s| s.parse::<NamedGroup>());
+            let groups: polytls::Result<Vec<_>> = groups.collect();
+            c.groups = Some(groups.context("--group")?);
+        }
+        c.alpn = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        if let Some(path) = &self.keylog {
+            let file = KeyLogFile::open(path).context(format!("opening {}", path.display()))?;
+            c.key_log = Some(Arc::new(file));
+        }
+        Ok(c)
+    }
+
+    /// The identity of `--cert` / `--key`, if given (both or neither).
+    pub fn identity(&self) -> Result<Option<Identity>> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => load_identity(cert, key).map(Some),
+            (None, None) => Ok(None),
+            _ => Err(CliError::Config(
+                "--cert and --key must be given together".into(),
+            )),
+        }
+    }
+
+    /// A server configuration. `client_auth` decides whether `--ca` verifies
+    /// client certificates; `Required` without `--ca` is an error.
+    pub fn server_config(
+        &self,
+        client_auth: ClientAuthMode,
+        sni: &[(String, PathBuf, PathBuf)],
+    ) -> Result<ServerConfig> {
+        let identity = self
+            .identity()?
+            .ok_or_else(|| CliError::Config("a server needs --cert and --key".into()))?;
+        let mut config = ServerConfig::new(identity);
+        let roots = self.ca.as_deref().map(load_roots).transpose()?;
+        config.client_auth = match (client_auth, roots) {
+            (ClientAuthMode::None, _) => ClientAuth::None,
+            (ClientAuthMode::Optional, Some(r)) => ClientAuth::Optional(r),
+            (ClientAuthMode::Required, Some(r)) => ClientAuth::Required(r),
+            (mode, None) => {
+                return Err(CliError::Config(format!(
+                    "client authentication {mode:?} needs --ca (the CA that signs client \
+                     certificates); use client auth `none` to accept anyone"
+                )))
+            }
+        };
+        for (name, cert, key) in sni {
+            config
+                .sni_identities
+                .push((name.clone(), load_identity(cert, key)?));
+        }
+        config.common = self.common()?;
+        config
+            .validate()
+            .context("checking the server configuration")?;
+        Ok(config)
+    }
+
+    /// A client configuration: roots from `--ca` or the platform, optional
+    /// client identity, pins.
+    pub fn client_config(&self) -> Result<ClientConfig> {
+        let roots = match &self.ca {
+            Some(path) => load_roots(path)?,
+            None => Roots::platform().context("loading the platform's trust store")?,
+        };
+        let mut config = ClientConfig::new(roots);
+        config.identity = self.identity()?;
+        config.pins = self.parsed_pins()?;
+        config.common = self.common()?;
+        config
+            .validate()
+            .context("checking the client configuration")?;
+        Ok(config)
+    }
+
+    /// Every file these settings read (for change detection).
+    pub fn files(&self) -> Vec<PathBuf> {
+        [&self.cert, &self.key, &self.ca]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Loads a PEM chain and key, naming the files in errors.
+pub fn load_identity(cert: &Path, key: &Path) -> Result<Identity> {
+    Identity::from_pem_files(cert, key).context(format!(
+        "loading identity {} / {}",
+        cert.display(),
+        key.display()
+    ))
+}
+
+/// Loads PEM CA certificates, naming the file in errors.
+pub fn load_roots(path: &Path) -> Result<Roots> {
+    let pem = std::fs::read(path).context(format!("reading {}", path.display()))?;
+    let roots = Roots::from_pem(&pem).context(format!("reading {}", path.display()))?;
+    if roots.is_empty() {
+        return Err(CliError::Config(format!(
+            "{}: no CERTIFICATE found",
+            path.display()
+        )));
+    }
+    Ok(roots)
+}
+
+/// The subject of a DER certificate, RFC 4514 style; `?` if unparsable.
+pub fn subject(der: &[u8]) -> String {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.subject().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A multi-line description of a session, as `connect` prints it.
+pub fn describe(info: &SessionInfo, backend: &str) -> String {
+    let opt = |o: Option<String>| o.unwrap_or_else(|| "-".into());
+    let mut s = format!(
+        "backend:  {backend}\nversion:  {}\nsuite:    {}\ngroup:    {}\nalpn:     {}\nsni:      {}\nresumed:  {}\n",
+        opt(info.version.map(|v| v.to_string())),
+        opt(info.cipher_suite.map(|v| v.to_string())),
+        opt(info.group.map(|v| v.to_string())),
+        opt(info.alpn.as_ref().map(|a| String::from_utf8_lossy(a).into_owned())),
+        opt(info.sni.clone()),
+        info.resumed,
+    );
+    if info.peer_chain.is_empty() {
+        s.push_str("peer:     (no certificate)\n");
+    }
+    for (i, cert) in info.peer_chain.iter().enumerate() {
+        let pin = SpkiPin::of_certificate(cert)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        s.push_str(&format!("peer[{i}]:  {}  {pin}\n", subject(cert.as_ref())));
+    }
+    s
+}
