@@ -1,0 +1,272 @@
+//! Shared helpers of the CLI tests: running `polytls` as a child process
+//! and reading what it prints, a dev PKI, a redis-server on a free port.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use polytls_cli::certs::{self, CertsArgs, KeyAlg};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_polytls");
+
+/// The OpenSSL-family backend of this build (the tunnel's server side in
+/// tests), or rustls if there is none.
+pub fn ossl_backend() -> &'static str {
+    polytls::available_backends()
+        .into_iter()
+        .find(|b| *b != "rustls")
+        .unwrap_or("rustls")
+}
+
+/// A running `polytls` (or other) child whose output lines are collected.
+pub struct Proc {
+    pub child: Child,
+    pub out: Arc<Mutex<Vec<String>>>,
+    pub err: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            match line {
+                Ok(l) => sink.lock().unwrap().push(l),
+                Err(_) => break,
+            }
+        }
+    });
+    lines
+}
+
+impl Proc {
+    pub fn polytls(args: &[&str], dir: &Path) -> Proc {
+        Proc::spawn(BIN, args, dir)
+    }
+
+    pub fn spawn(program: &str, args: &[&str], dir: &Path) -> Proc {
+        let mut child = Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let out = collect(child.stdout.take().unwrap());
+        let err = collect(child.stderr.take().unwrap());
+        Proc { child, out, err }
+    }
+
+    fn wait_in(
+        &mut self,
+        which: &Arc<Mutex<Vec<String>>>,
+        pred: impl Fn(&str) -> bool,
+        secs: u64,
+    ) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(l) = which.lock().unwrap().iter().find(|l| pred(l)) {
+                return l.clone();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(100));
+                if let Some(l) = which.lock().unwrap().iter().find(|l| pred(l)) {
+                    return l.clone();
+                }
+                panic!("process exited ({status}) first; stderr:\n{}", self.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for output; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for a stdout line containing `pat`.
+    pub fn wait_stdout(&mut self, pat: &str, secs: u64) -> String {
+        let out = self.out.clone();
+        self.wait_in(&out, |l| l.contains(pat), secs)
+    }
+
+    /// Waits for a stderr line containing every one of `pats`.
+    pub fn wait_log(&mut self, pats: &[&str], secs: u64) -> String {
+        let err = self.err.clone();
+        self.wait_in(&err, |l| pats.iter().all(|p| l.contains(p)), secs)
+    }
+
+    /// Log lines containing every one of `pats`.
+    pub fn logs(&self, pats: &[&str]) -> Vec<String> {
+        let err = self.err.lock().unwrap();
+        err.iter()
+            .filter(|l| pats.iter().all(|p| l.contains(p)))
+            .cloned()
+            .collect()
+    }
+
+    /// The address printed by `[<name> ]listening on <addr>` on stdout.
+    pub fn listen_addr(&mut self, name: &str) -> String {
+        let pat = if name.is_empty() { "listening on ".to_string() } else { format!("{name} listening on ") };
+        let line = self.wait_stdout(&pat, 60);
+        line.rsplit(' ').next().unwrap().to_string()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.err.lock().unwrap().join("\n")
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args(["-s", sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -s {sig} failed");
+    }
+
+    pub fn wait_exit(&mut self, secs: u64) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "process did not exit; stderr:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `polytls` to completion: (status, stdout, stderr).
+pub fn run(args: &[&str], dir: &Path) -> (ExitStatus, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run polytls");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issues a CA (if new), a `localhost`/127.0.0.1 server certificate and the
+/// named client certificates into `dir`.
+pub fn pki(dir: &Path, clients: &[&str]) -> PathBuf {
+    certs::run(&CertsArgs {
+        dir: dir.to_path_buf(),
+        server: vec!["localhost".into(), "127.0.0.1".into()],
+        server_file: "server".into(),
+        client: clients.iter().map(|c| c.to_string()).collect(),
+        key: KeyAlg::Ecdsa,
+        days: 30,
+        force: true,
+    })
+    .expect("certs");
+    dir.to_path_buf()
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A redis-server on 127.0.0.1 with no persistence, killed on drop.
+pub struct Redis {
+    pub proc: Proc,
+    pub port: u16,
+}
+
+impl Redis {
+    pub fn start(dir: &Path) -> Redis {
+        let port = free_port();
+        let port_s = port.to_string();
+        let proc = Proc::spawn(
+            "redis-server",
+            &[
+                "--port", &port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--protected-mode", "yes",
+            ],
+            dir,
+        );
+        let mut redis = Redis { proc, port };
+        redis.proc.wait_stdout("Ready to accept connections", 30);
+        redis
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+/// A minimal RESP client over any byte stream.
+pub struct Resp<S: std::io::Read + std::io::Write> {
+    r: BufReader<S>,
+}
+
+impl<S: std::io::Read + std::io::Write> Resp<S> {
+    pub fn new(s: S) -> Self {
+        Resp { r: BufReader::new(s) }
+    }
+
+    pub fn command(&mut self, args: &[&[u8]]) -> std::io::Result<Option<Vec<u8>>> {
+        let mut req = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            req.extend_from_slice(a);
+            req.extend_from_slice(b"\r\n");
+        }
+        self.r.get_mut().write_all(&req)?;
+        self.r.get_mut().flush()?;
+        self.reply()
+    }
+
+    fn reply(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let mut line = String::new();
+        if self.r.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let line = line.trim_end();
+        let (kind, rest) = line.split_at(1);
+        match kind {
+            "+" | ":" => Ok(Some(rest.as_bytes().to_vec())),
+            "-" => Err(std::io::Error::other(format!("redis error: {rest}"))),
+            "$" => {
+                let n: i64 = rest.parse().map_err(std::io::Error::other)?;
+                if n < 0 {
+                    return Ok(None);
+                }
+                let mut buf = vec![0; n as usize + 2];
+                self.r.read_exact(&mut buf)?;
+                buf.truncate(n as usize);
+                Ok(Some(buf))
+            }
+            _ => Err(std::io::Error::other(format!("unexpected reply {line:?}"))),
+        }
+    }
+}
+
+use std::io::Write;
