@@ -28,24 +28,45 @@ fn version_lists_compiled_in_backends_with_library_versions() {
 fn certs_writes_private_keys_0600_reuses_the_ca_and_refuses_to_clobber() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (status, out, err) = run(&["certs", "--dir", "pki", "--server", "localhost,127.0.0.1"], dir);
+    let (status, out, err) = run(
+        &["certs", "--dir", "pki", "--server", "localhost,127.0.0.1"],
+        dir,
+    );
     assert!(status.success(), "{err}");
     assert!(out.contains("wrote pki/ca.pem"), "{out}");
-    for (file, mode) in [("ca-key.pem", 0o600), ("server-key.pem", 0o600), ("ca.pem", 0o644), ("server.pem", 0o644)] {
+    for (file, mode) in [
+        ("ca-key.pem", 0o600),
+        ("server-key.pem", 0o600),
+        ("ca.pem", 0o644),
+        ("server.pem", 0o644),
+    ] {
         let meta = std::fs::metadata(dir.join("pki").join(file)).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, mode, "{file}");
     }
-    assert_eq!(std::fs::metadata(dir.join("pki")).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(dir.join("pki"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
     let ca_before = std::fs::read(dir.join("pki/ca.pem")).unwrap();
 
     // A second run issues from the same CA; an RSA client this time.
-    let (status, out, err) = run(&["certs", "--dir", "pki", "--client", "carol", "--key", "rsa"], dir);
+    let (status, out, err) = run(
+        &["certs", "--dir", "pki", "--client", "carol", "--key", "rsa"],
+        dir,
+    );
     assert!(status.success(), "{err}");
     assert!(out.contains("using the existing CA"), "{out}");
     assert_eq!(std::fs::read(dir.join("pki/ca.pem")).unwrap(), ca_before);
     let key = std::fs::read(dir.join("pki/carol-key.pem")).unwrap();
     let key = polytls::identity::private_key_from_pem(&key).unwrap();
-    assert!(key.secret_der().len() > 1000, "an RSA-2048 key is over 1 KB of DER");
+    assert!(
+        key.secret_der().len() > 1000,
+        "an RSA-2048 key is over 1 KB of DER"
+    );
 
     // Existing leaves are kept unless --force.
     let (status, _, err) = run(&["certs", "--dir", "pki", "--client", "carol"], dir);
@@ -54,17 +75,37 @@ fn certs_writes_private_keys_0600_reuses_the_ca_and_refuses_to_clobber() {
 
     // carol (RSA, second run) is accepted by a server from the first run.
     let mut server = Proc::polytls(
-        &["serve", "--listen", "127.0.0.1:0", "--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem"],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            "pki/server.pem",
+            "--key",
+            "pki/server-key.pem",
+            "--ca",
+            "pki/ca.pem",
+        ],
         dir,
     );
     let addr = server.listen_addr("");
-    let (status, _, err) = connect(dir, &addr, &["--cert", "pki/carol.pem", "--key", "pki/carol-key.pem"], b"hi");
+    let (status, _, err) = connect(
+        dir,
+        &addr,
+        &["--cert", "pki/carol.pem", "--key", "pki/carol-key.pem"],
+        b"hi",
+    );
     assert!(status.success(), "{err}");
     server.wait_log(&["handshake done"], 10);
 }
 
 /// Runs `polytls connect` with `stdin` as input; (status, stdout, stderr).
-fn connect(dir: &std::path::Path, addr: &str, extra: &[&str], stdin: &[u8]) -> (std::process::ExitStatus, Vec<u8>, String) {
+fn connect(
+    dir: &std::path::Path,
+    addr: &str,
+    extra: &[&str],
+    stdin: &[u8],
+) -> (std::process::ExitStatus, Vec<u8>, String) {
     let mut args = vec!["connect", addr, "--server-name", "localhost"];
     if !extra.contains(&"--ca") {
         args.extend_from_slice(&["--ca", "pki/ca.pem"]);
@@ -82,7 +123,11 @@ fn connect(dir: &std::path::Path, addr: &str, extra: &[&str], stdin: &[u8]) -> (
     input.write_all(stdin).unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
-    (out.status, out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status,
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -93,16 +138,42 @@ fn serve_and_connect_echo_on_every_backend_pair() {
     let data: Vec<u8> = polytls_cli::loadgen::payload(7, 300_000);
     for server_backend in polytls::available_backends() {
         let mut server = Proc::polytls(
-            &["serve", "--listen", "127.0.0.1:0", "--cert", "pki/server.pem", "--key", "pki/server-key.pem",
-              "--backend", server_backend, "--alpn", "echo/1"],
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert",
+                "pki/server.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--backend",
+                server_backend,
+                "--alpn",
+                "echo/1",
+            ],
             dir,
         );
         let addr = server.listen_addr("");
         for client_backend in polytls::available_backends() {
-            let (status, out, err) = connect(dir, &addr, &["--backend", client_backend, "--alpn", "echo/1"], &data);
-            assert!(status.success(), "{client_backend} -> {server_backend}: {err}");
-            assert!(out == data, "{client_backend} -> {server_backend}: echo differs ({} bytes back)", out.len());
-            assert!(err.contains(&format!("backend:  {client_backend}")), "{err}");
+            let (status, out, err) = connect(
+                dir,
+                &addr,
+                &["--backend", client_backend, "--alpn", "echo/1"],
+                &data,
+            );
+            assert!(
+                status.success(),
+                "{client_backend} -> {server_backend}: {err}"
+            );
+            assert!(
+                out == data,
+                "{client_backend} -> {server_backend}: echo differs ({} bytes back)",
+                out.len()
+            );
+            assert!(
+                err.contains(&format!("backend:  {client_backend}")),
+                "{err}"
+            );
             assert!(err.contains("version:  TLSv1.3"), "{err}");
             assert!(err.contains("alpn:     echo/1"), "{err}");
             assert!(err.contains("peer[0]:  CN=localhost"), "{err}");
@@ -111,12 +182,21 @@ fn serve_and_connect_echo_on_every_backend_pair() {
         let (status, _, err) = connect(
             dir,
             &addr,
-            &["--max-version", "1.2", "--cipher", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "--quit"],
+            &[
+                "--max-version",
+                "1.2",
+                "--cipher",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "--quit",
+            ],
             b"",
         );
         assert!(status.success(), "{err}");
         assert!(err.contains("version:  TLSv1.2"), "{err}");
-        assert!(err.contains("suite:    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"), "{err}");
+        assert!(
+            err.contains("suite:    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+            "{err}"
+        );
     }
 }
 
@@ -127,8 +207,19 @@ fn serve_www_describes_the_session_and_connect_rejects_a_foreign_ca() {
     pki(&dir.join("pki"), &[]);
     pki(&dir.join("other"), &[]);
     let mut server = Proc::polytls(
-        &["serve", "--listen", "127.0.0.1:0", "--mode", "www", "--cert", "other/server.pem", "--key", "other/server-key.pem",
-          "--backend", ossl_backend()],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--mode",
+            "www",
+            "--cert",
+            "other/server.pem",
+            "--key",
+            "other/server-key.pem",
+            "--backend",
+            ossl_backend(),
+        ],
         dir,
     );
     let addr = server.listen_addr("");
@@ -136,11 +227,19 @@ fn serve_www_describes_the_session_and_connect_rejects_a_foreign_ca() {
     assert!(!status.success());
     assert!(err.contains("invalid peer certificate"), "{err}");
 
-    let (status, out, err) = connect(dir, &addr, &["--ca", "other/ca.pem"], b"GET / HTTP/1.0\r\n\r\n");
+    let (status, out, err) = connect(
+        dir,
+        &addr,
+        &["--ca", "other/ca.pem"],
+        b"GET / HTTP/1.0\r\n\r\n",
+    );
     assert!(status.success(), "{err}");
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with("HTTP/1.0 200 OK\r\n"), "{out}");
-    assert!(out.contains(&format!("backend:  {}", ossl_backend())), "{out}");
+    assert!(
+        out.contains(&format!("backend:  {}", ossl_backend())),
+        "{out}"
+    );
     assert!(out.contains("sni:      localhost"), "{out}");
 }
 
@@ -149,15 +248,92 @@ fn bad_configuration_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     pki(&dir.join("pki"), &["alice"]);
-    let base = ["tunnel", "--mode", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9"];
+    let base = [
+        "tunnel",
+        "--mode",
+        "server",
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        "127.0.0.1:9",
+    ];
     let cases: &[(&[&str], &str)] = &[
-        (&["--cert", "pki/missing.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem"], "pki/missing.pem"),
-        (&["--cert", "pki/server.pem", "--key", "pki/alice-key.pem", "--ca", "pki/ca.pem"], "invalid configuration"),
-        (&["--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem", "--cipher", "TLS_FOO"], "unknown CipherSuite \"TLS_FOO\""),
-        (&["--cert", "pki/server.pem", "--key", "pki/server-key.pem"], "needs --ca"),
-        (&["--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem", "--pin", "sha256//nope"], "invalid SPKI pin"),
-        (&["--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem", "--backend", "gnutls"], "unknown backend"),
-        (&["--cert", "pki/ca-key.pem", "--key", "pki/server-key.pem", "--ca", "pki/ca.pem"], "pki/ca-key.pem"),
+        (
+            &[
+                "--cert",
+                "pki/missing.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--ca",
+                "pki/ca.pem",
+            ],
+            "pki/missing.pem",
+        ),
+        (
+            &[
+                "--cert",
+                "pki/server.pem",
+                "--key",
+                "pki/alice-key.pem",
+                "--ca",
+                "pki/ca.pem",
+            ],
+            "invalid configuration",
+        ),
+        (
+            &[
+                "--cert",
+                "pki/server.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--ca",
+                "pki/ca.pem",
+                "--cipher",
+                "TLS_FOO",
+            ],
+            "unknown CipherSuite \"TLS_FOO\"",
+        ),
+        (
+            &["--cert", "pki/server.pem", "--key", "pki/server-key.pem"],
+            "needs --ca",
+        ),
+        (
+            &[
+                "--cert",
+                "pki/server.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--ca",
+                "pki/ca.pem",
+                "--pin",
+                "sha256//nope",
+            ],
+            "invalid SPKI pin",
+        ),
+        (
+            &[
+                "--cert",
+                "pki/server.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--ca",
+                "pki/ca.pem",
+                "--backend",
+                "gnutls",
+            ],
+            "unknown backend",
+        ),
+        (
+            &[
+                "--cert",
+                "pki/ca-key.pem",
+                "--key",
+                "pki/server-key.pem",
+                "--ca",
+                "pki/ca.pem",
+            ],
+            "pki/ca-key.pem",
+        ),
     ];
     for (extra, expect) in cases {
         let mut args = base.to_vec();
@@ -169,9 +345,21 @@ fn bad_configuration_is_a_clear_error() {
     // The key does not match: InvalidConfig from the backend, on each of them.
     for backend in polytls::available_backends() {
         let mut args = base.to_vec();
-        args.extend_from_slice(&["--cert", "pki/server.pem", "--key", "pki/alice-key.pem", "--ca", "pki/ca.pem", "--backend", backend]);
+        args.extend_from_slice(&[
+            "--cert",
+            "pki/server.pem",
+            "--key",
+            "pki/alice-key.pem",
+            "--ca",
+            "pki/ca.pem",
+            "--backend",
+            backend,
+        ]);
         let (status, _, err) = run(&args, dir);
-        assert!(!status.success() && err.contains("invalid configuration"), "{backend}: {err}");
+        assert!(
+            !status.success() && err.contains("invalid configuration"),
+            "{backend}: {err}"
+        );
     }
     // TOML: unknown keys are rejected, not ignored.
     std::fs::write(dir.join("bad.toml"), "[[tunnel]]\nmode = \"server\"\nlisten = \"127.0.0.1:0\"\ntarget = \"127.0.0.1:9\"\nhandshake_timeuot = 3\n").unwrap();

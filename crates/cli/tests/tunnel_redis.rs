@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::path::Path;
 
 use common::*;
-use polytls::{Backend, ClientContext, ClientConfig, Identity, Roots, SpkiPin};
+use polytls::{Backend, ClientConfig, ClientContext, Identity, Roots, SpkiPin};
 use polytls_cli::loadgen::payload;
 use sha2::{Digest, Sha256};
 
@@ -30,19 +30,28 @@ fn connections_received(direct: &mut Resp<TcpStream>) -> u64 {
 
 /// A direct TLS client (rustls) sending PING to the tunnel: Ok(reply) or
 /// the error that ended it.
-fn ping_over_tls(addr: &str, pki: &Path, identity: Option<(&str, &Path)>) -> Result<Vec<u8>, String> {
-    let mut config = ClientConfig::new(Roots::from_pem(&std::fs::read(pki.join("ca.pem")).unwrap()).unwrap());
+fn ping_over_tls(
+    addr: &str,
+    pki: &Path,
+    identity: Option<(&str, &Path)>,
+) -> Result<Vec<u8>, String> {
+    let mut config =
+        ClientConfig::new(Roots::from_pem(&std::fs::read(pki.join("ca.pem")).unwrap()).unwrap());
     if let Some((name, dir)) = identity {
         config.identity = Some(
-            Identity::from_pem_files(dir.join(format!("{name}.pem")), dir.join(format!("{name}-key.pem")))
-                .unwrap(),
+            Identity::from_pem_files(
+                dir.join(format!("{name}.pem")),
+                dir.join(format!("{name}-key.pem")),
+            )
+            .unwrap(),
         );
     }
     let ctx = polytls::backends::Rustls.client_context(&config).unwrap();
     let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     let mut tls = polytls::blocking::Stream::new(ctx.connect("localhost").unwrap(), tcp);
     tls.handshake().map_err(|e| e.to_string())?;
-    tls.write_all(b"*1\r\n$4\r\nPING\r\n").map_err(|e| e.to_string())?;
+    tls.write_all(b"*1\r\n$4\r\nPING\r\n")
+        .map_err(|e| e.to_string())?;
     tls.flush().map_err(|e| e.to_string())?;
     let mut reply = [0u8; 7];
     tls.read_exact(&mut reply).map_err(|e| e.to_string())?;
@@ -86,9 +95,25 @@ pins = ["{alice_pin}"]
     let server_addr = server.listen_addr("redis-tls");
     let mut client = Proc::polytls(
         &[
-            "tunnel", "--mode", "client", "--name", "redis-local", "--listen", "127.0.0.1:0",
-            "--target", &server_addr, "--server-name", "localhost", "--backend", "rustls",
-            "--ca", "pki/ca.pem", "--cert", "pki/alice.pem", "--key", "pki/alice-key.pem",
+            "tunnel",
+            "--mode",
+            "client",
+            "--name",
+            "redis-local",
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &server_addr,
+            "--server-name",
+            "localhost",
+            "--backend",
+            "rustls",
+            "--ca",
+            "pki/ca.pem",
+            "--cert",
+            "pki/alice.pem",
+            "--key",
+            "pki/alice-key.pem",
         ],
         dir,
     );
@@ -102,7 +127,9 @@ pins = ["{alice_pin}"]
         sent.update(&value);
         let key = format!("key:{i}");
         assert_eq!(
-            db.command(&[b"SET", key.as_bytes(), &value]).unwrap().as_deref(),
+            db.command(&[b"SET", key.as_bytes(), &value])
+                .unwrap()
+                .as_deref(),
             Some(&b"OK"[..])
         );
     }
@@ -110,15 +137,25 @@ pins = ["{alice_pin}"]
     let mut total = 0;
     for i in 0..10u64 {
         let key = format!("key:{i}");
-        let value = db.command(&[b"GET", key.as_bytes()]).unwrap().expect("value");
+        let value = db
+            .command(&[b"GET", key.as_bytes()])
+            .unwrap()
+            .expect("value");
         total += value.len();
         got.update(&value);
     }
     assert_eq!(total, 10 << 20);
-    assert_eq!(sent.finalize(), got.finalize(), "values differ after the round trip");
+    assert_eq!(
+        sent.finalize(),
+        got.finalize(),
+        "values differ after the round trip"
+    );
     drop(db);
     let closed = server.wait_log(&["connection closed", "CN=alice", "reason=closed"], 30);
-    assert!(closed.contains(&format!("backend=\"{}\"", ossl_backend())), "{closed}");
+    assert!(
+        closed.contains(&format!("backend=\"{}\"", ossl_backend())),
+        "{closed}"
+    );
     assert!(closed.contains("bytes_from_tls="), "{closed}");
 
     // Refused clients never reach redis.
@@ -127,13 +164,30 @@ pins = ["{alice_pin}"]
     let no_cert = ping_over_tls(&server_addr, &pki_dir, None);
     let pinned_out = ping_over_tls(&server_addr, &pki_dir, Some(("bob", &pki_dir)));
     let other_ca = ping_over_tls(&server_addr, &pki_dir, Some(("mallory", &other)));
-    for (what, r) in [("no cert", &no_cert), ("bob", &pinned_out), ("mallory", &other_ca)] {
+    for (what, r) in [
+        ("no cert", &no_cert),
+        ("bob", &pinned_out),
+        ("mallory", &other_ca),
+    ] {
         assert!(r.is_err(), "{what} was let through: {r:?}");
     }
     assert!(no_cert.unwrap_err().contains("certificate_required"));
-    server.wait_log(&["connection refused", "category=\"client_certificate_required\""], 10);
+    server.wait_log(
+        &[
+            "connection refused",
+            "category=\"client_certificate_required\"",
+        ],
+        10,
+    );
     server.wait_log(&["connection refused", "CN=bob", "pin"], 10);
-    server.wait_log(&["connection refused", "category=\"invalid_certificate\"", "client=None"], 10);
+    server.wait_log(
+        &[
+            "connection refused",
+            "category=\"invalid_certificate\"",
+            "client=None",
+        ],
+        10,
+    );
     let refusals = server.logs(&["connection refused"]);
     assert_eq!(refusals.len(), 3, "{refusals:#?}");
     assert!(refusals.iter().all(|l| l.contains("peer=127.0.0.1:")));
@@ -141,16 +195,42 @@ pins = ["{alice_pin}"]
     // A client-mode tunnel pinned to the wrong key refuses the server.
     let mut wrong = Proc::polytls(
         &[
-            "tunnel", "--mode", "client", "--name", "wrong-pin", "--listen", "127.0.0.1:0",
-            "--target", &server_addr, "--server-name", "localhost", "--ca", "pki/ca.pem",
-            "--cert", "pki/alice.pem", "--key", "pki/alice-key.pem", "--pin", &alice_pin,
+            "tunnel",
+            "--mode",
+            "client",
+            "--name",
+            "wrong-pin",
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            &server_addr,
+            "--server-name",
+            "localhost",
+            "--ca",
+            "pki/ca.pem",
+            "--cert",
+            "pki/alice.pem",
+            "--key",
+            "pki/alice-key.pem",
+            "--pin",
+            &alice_pin,
         ],
         dir,
     );
     let wrong_addr = wrong.listen_addr("wrong-pin");
     let mut via_wrong = Resp::new(TcpStream::connect(&wrong_addr).unwrap());
-    assert!(via_wrong.command(&[b"PING"]).is_err(), "the wrongly pinned tunnel forwarded");
-    wrong.wait_log(&["connection refused", "category=\"invalid_certificate\"", "pin"], 10);
+    assert!(
+        via_wrong.command(&[b"PING"]).is_err(),
+        "the wrongly pinned tunnel forwarded"
+    );
+    wrong.wait_log(
+        &[
+            "connection refused",
+            "category=\"invalid_certificate\"",
+            "pin",
+        ],
+        10,
+    );
 
     assert_eq!(
         connections_received(&mut direct),

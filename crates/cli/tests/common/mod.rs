@@ -79,7 +79,10 @@ impl Proc {
                 if let Some(l) = which.lock().unwrap().iter().find(|l| pred(l)) {
                     return l.clone();
                 }
-                panic!("process exited ({status}) first; stderr:\n{}", self.stderr());
+                panic!(
+                    "process exited ({status}) first; stderr:\n{}",
+                    self.stderr()
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -113,7 +116,11 @@ impl Proc {
 
     /// The address printed by `[<name> ]listening on <addr>` on stdout.
     pub fn listen_addr(&mut self, name: &str) -> String {
-        let pat = if name.is_empty() { "listening on ".to_string() } else { format!("{name} listening on ") };
+        let pat = if name.is_empty() {
+            "listening on ".to_string()
+        } else {
+            format!("{name} listening on ")
+        };
         let line = self.wait_stdout(&pat, 60);
         line.rsplit(' ').next().unwrap().to_string()
     }
@@ -137,7 +144,11 @@ impl Proc {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(Instant::now() < deadline, "process did not exit; stderr:\n{}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit; stderr:\n{}",
+                self.stderr()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -206,8 +217,16 @@ impl Redis {
         let proc = Proc::spawn(
             "redis-server",
             &[
-                "--port", &port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--protected-mode", "yes",
+                "--port",
+                &port_s,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
             ],
             dir,
         );
@@ -228,7 +247,9 @@ pub struct Resp<S: std::io::Read + std::io::Write> {
 
 impl<S: std::io::Read + std::io::Write> Resp<S> {
     pub fn new(s: S) -> Self {
-        Resp { r: BufReader::new(s) }
+        Resp {
+            r: BufReader::new(s),
+        }
     }
 
     pub fn command(&mut self, args: &[&[u8]]) -> std::io::Result<Option<Vec<u8>>> {
@@ -270,3 +291,85 @@ impl<S: std::io::Read + std::io::Write> Resp<S> {
 }
 
 use std::io::Write;
+
+/// A blocking TLS client (rustls) to `addr`, verifying `server_name` against
+/// `ca`, optionally presenting `cert`/`key`.
+pub type Tls = polytls::blocking::Stream<std::net::TcpStream, Box<dyn polytls::Session>>;
+
+pub fn tls_client(
+    addr: &str,
+    ca: &Path,
+    server_name: &str,
+    identity: Option<(&Path, &Path)>,
+) -> Result<Tls, String> {
+    use polytls::{Backend, ClientContext};
+    let roots = polytls::Roots::from_pem(&std::fs::read(ca).unwrap()).unwrap();
+    let mut config = polytls::ClientConfig::new(roots);
+    if let Some((cert, key)) = identity {
+        config.identity = Some(polytls::Identity::from_pem_files(cert, key).unwrap());
+    }
+    let ctx = polytls::DynBackend::new(polytls::backends::Rustls)
+        .client_context(&config)
+        .unwrap();
+    let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut tls = polytls::blocking::Stream::new(ctx.connect(server_name).unwrap(), tcp);
+    tls.handshake().map_err(|e| e.to_string())?;
+    Ok(tls)
+}
+
+/// How a connection to a [`Target`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    Clean(usize),
+    Reset(usize),
+}
+
+/// A plaintext service: writes `banner` then echoes; reports how each
+/// connection ended.
+pub struct Target {
+    pub addr: String,
+    pub ends: std::sync::mpsc::Receiver<End>,
+}
+
+impl Target {
+    pub fn start(banner: &'static str) -> Target {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, ends) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let _ = conn.write_all(banner.as_bytes());
+                    let mut buf = [0u8; 16384];
+                    let mut n = 0;
+                    let end = loop {
+                        match conn.read(&mut buf) {
+                            Ok(0) => break End::Clean(n),
+                            Ok(k) => {
+                                n += k;
+                                if conn.write_all(&buf[..k]).is_err() {
+                                    break End::Reset(n);
+                                }
+                            }
+                            Err(_) => break End::Reset(n),
+                        }
+                    };
+                    let _ = conn.shutdown(std::net::Shutdown::Write);
+                    let _ = tx.send(end);
+                });
+            }
+        });
+        Target { addr, ends }
+    }
+}
+
+/// Reads exactly `n` bytes.
+pub fn read_n(r: &mut impl std::io::Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0; n];
+    r.read_exact(&mut buf)?;
+    Ok(buf)
+}
