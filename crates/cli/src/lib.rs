@@ -24,6 +24,12 @@ pub mod tunnel;
 
 pub use error::{CliError, Result};
 
+/// Raises the soft limit on open files to the hard limit, as servers that
+/// hold thousands of connections do; returns the limit now in force.
+pub fn raise_fd_limit() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX)
+}
+
 /// `--version` text: the crate version and every compiled-in backend with
 /// its library version.
 pub fn long_version() -> String {

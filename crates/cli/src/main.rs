@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     logging::init(cli.log_format, cli.verbose);
+    match polytls_cli::raise_fd_limit() {
+        Ok(n) => tracing::debug!(limit = n, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let result = match cli.command {
         Command::Certs(args) => certs::run(&args).map(|issued| {
             if !issued.new_ca {
