@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 mod compare;
 mod matrix;
 mod packages;
+mod tunnel_bench;
 
 /// Packages and feature sets that are linted and tested, each by its own
 /// cargo invocation, so no binary ever links both OpenSSL and BoringSSL.
@@ -19,11 +20,15 @@ const PACKAGES: &[(&str, &[&str])] = &[
     ("polytls-ossl-common", &[]),
     ("polytls-openssl", &[]),
     ("polytls", &["--features", "openssl"]),
+    // The CLI's default build holds rustls and OpenSSL ...
+    ("polytls-cli", &[]),
     ("polytls-boring", &[]),
     (
         "polytls",
         &["--no-default-features", "--features", "rustls,tokio,boring"],
     ),
+    // ... and its `boring` build rustls and BoringSSL.
+    ("polytls-cli", &["--no-default-features", "--features", "boring"]),
     ("xtask", &[]),
 ];
 
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
                  commands:\n  \
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
                  compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
+                 compare --tunnel [--quick]   the polytls tunnel beside stunnel4\n  \
                  matrix    every client backend x every server backend, across processes\n  \
                  deps      only install the system packages"
             );
@@ -150,6 +156,13 @@ fn test() -> Result<(), String> {
 
 fn compare(args: &[String]) -> Result<(), String> {
     packages::ensure(packages::ALL)?;
+    if args.iter().any(|a| a == "--tunnel") {
+        let quick = args.iter().any(|a| a == "--quick");
+        if let Some(other) = args.iter().find(|a| !["--tunnel", "--quick"].contains(&a.as_str())) {
+            return Err(format!("--tunnel takes only --quick, not {other:?}"));
+        }
+        return tunnel_bench::run(quick, &cargo);
+    }
     compare::run(args)
 }
 

@@ -5,8 +5,11 @@ use std::process::Command;
 /// Everything `cargo xtask test` needs: pkg-config and libssl-dev for the
 /// OpenSSL backend; cmake, g++, libclang for building BoringSSL; the
 /// `openssl` tool and curl as external peers in tests; the system trust
-/// store for `Roots::platform()`.
+/// store for `Roots::platform()`; redis-server behind the tunnel in its tests
+/// and stunnel4 beside it in `compare --tunnel`.
 pub(crate) const ALL: &[&str] = &[
+    "redis-server",
+    "stunnel4",
     "pkg-config",
     "openssl",
     "curl",

@@ -1,6 +1,8 @@
 //! `polytls --version`, `certs`, `serve` and `connect`, and clear errors for
 //! bad configuration, run as a user would: the built binary as a process.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use std::io::Write;

@@ -2,6 +2,8 @@
 //! file changes) without dropping live connections, SIGTERM drain with a
 //! deadline, idle and handshake timeouts, and truncation passed on as a reset.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use std::io::{Read, Write};

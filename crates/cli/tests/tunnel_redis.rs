@@ -3,6 +3,8 @@
 //! SHA-256; clients without a certificate, with another CA's certificate or
 //! failing a pin are refused, logged, and never reach redis.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use std::io::{Read, Write};
