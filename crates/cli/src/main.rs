@@ -55,7 +55,7 @@ async fn run_async(command: Command) -> Result<(), CliError> {
         }
         Command::Tunnel(args) => tunnel::run(args).await,
         Command::EchoServer { listen } => {
-            let listener = tokio::net::TcpListener::bind(&listen)
+            let listener = polytls_cli::bind_listener(&listen)
                 .await
                 .map_err(|source| CliError::Io {
                     context: format!("binding {listen}"),

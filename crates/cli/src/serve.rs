@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use polytls::tokio::TlsAcceptor;
 use polytls::{Backend, DynServerContext};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::connect::{io_to_cli, secs};
 use crate::error::{Context, Result};
@@ -60,7 +60,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let context = backend
         .server_context(&args.tls.server_config(auth, &[])?)
         .context("building the server context")?;
-    let listener = TcpListener::bind(&args.listen)
+    let listener = crate::bind_listener(&args.listen)
         .await
         .context(format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the local address")?;

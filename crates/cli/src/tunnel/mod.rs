@@ -78,7 +78,7 @@ pub async fn serve(
     let mut listeners = Vec::new();
     for spec in config.tunnels {
         let tunnel = Arc::new(Tunnel::new(spec)?);
-        let listener = TcpListener::bind(&tunnel.spec.listen)
+        let listener = crate::bind_listener(&tunnel.spec.listen)
             .await
             .context(format!(
                 "tunnel {:?}: binding {}",
