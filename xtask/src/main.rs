@@ -28,7 +28,10 @@ const PACKAGES: &[(&str, &[&str])] = &[
         &["--no-default-features", "--features", "rustls,tokio,boring"],
     ),
     // ... and its `boring` build rustls and BoringSSL.
-    ("polytls-cli", &["--no-default-features", "--features", "boring"]),
+    (
+        "polytls-cli",
+        &["--no-default-features", "--features", "boring"],
+    ),
     ("xtask", &[]),
 ];
 
@@ -158,7 +161,10 @@ fn compare(args: &[String]) -> Result<(), String> {
     packages::ensure(packages::ALL)?;
     if args.iter().any(|a| a == "--tunnel") {
         let quick = args.iter().any(|a| a == "--quick");
-        if let Some(other) = args.iter().find(|a| !["--tunnel", "--quick"].contains(&a.as_str())) {
+        if let Some(other) = args
+            .iter()
+            .find(|a| !["--tunnel", "--quick"].contains(&a.as_str()))
+        {
             return Err(format!("--tunnel takes only --quick, not {other:?}"));
         }
         return tunnel_bench::run(quick, &cargo);

@@ -56,13 +56,7 @@ fn spawn(cmd: &mut Command, log: &Path) -> Result<Child, String> {
 }
 
 /// One contender: starts its two tunnels, returns the client-side port.
-fn start(
-    who: &str,
-    bin: &Path,
-    dir: &Path,
-    echo: u16,
-    guard: &mut Guard,
-) -> Result<u16, String> {
+fn start(who: &str, bin: &Path, dir: &Path, echo: u16, guard: &mut Guard) -> Result<u16, String> {
     let (server_port, client_port) = (free_port()?, free_port()?);
     let pki = dir.join("pki");
     let p = |f: &str| pki.join(f).display().to_string();
@@ -95,20 +89,52 @@ fn start(
         let backend = who.trim_start_matches("polytls-");
         let mut server = Command::new(bin);
         server.args([
-            "tunnel", "--mode", "server", "--listen", &format!("127.0.0.1:{server_port}"),
-            "--target", &format!("127.0.0.1:{echo}"), "--backend", backend,
-            "--cert", &p("server.pem"), "--key", &p("server-key.pem"), "--ca", &p("ca.pem"),
-            "--max-connections", "4096",
+            "tunnel",
+            "--mode",
+            "server",
+            "--listen",
+            &format!("127.0.0.1:{server_port}"),
+            "--target",
+            &format!("127.0.0.1:{echo}"),
+            "--backend",
+            backend,
+            "--cert",
+            &p("server.pem"),
+            "--key",
+            &p("server-key.pem"),
+            "--ca",
+            &p("ca.pem"),
+            "--max-connections",
+            "4096",
         ]);
-        guard.0.push(spawn(&mut server, &dir.join(format!("{who}-server.log")))?);
+        guard
+            .0
+            .push(spawn(&mut server, &dir.join(format!("{who}-server.log")))?);
         let mut client = Command::new(bin);
         client.args([
-            "tunnel", "--mode", "client", "--listen", &format!("127.0.0.1:{client_port}"),
-            "--target", &format!("127.0.0.1:{server_port}"), "--server-name", "localhost",
-            "--backend", backend, "--ca", &p("ca.pem"), "--cert", &p("alice.pem"),
-            "--key", &p("alice-key.pem"), "--max-connections", "4096",
+            "tunnel",
+            "--mode",
+            "client",
+            "--listen",
+            &format!("127.0.0.1:{client_port}"),
+            "--target",
+            &format!("127.0.0.1:{server_port}"),
+            "--server-name",
+            "localhost",
+            "--backend",
+            backend,
+            "--ca",
+            &p("ca.pem"),
+            "--cert",
+            &p("alice.pem"),
+            "--key",
+            &p("alice-key.pem"),
+            "--max-connections",
+            "4096",
         ]);
-        guard.0.push(spawn(&mut client, &dir.join(format!("{who}-client.log")))?);
+        guard
+            .0
+            .push(spawn(&mut client, &dir.join(format!("{who}-client.log")))?);
     }
     wait_port(server_port)?;
     wait_port(client_port)?;
@@ -116,12 +142,24 @@ fn start(
 }
 
 /// Runs the load generator; returns (bytes/s, connections/s).
-fn load(bin: &Path, port: u16, concurrency: u64, total: u64, bytes: u64) -> Result<(f64, f64), String> {
+fn load(
+    bin: &Path,
+    port: u16,
+    concurrency: u64,
+    total: u64,
+    bytes: u64,
+) -> Result<(f64, f64), String> {
     let out = Command::new(bin)
         .args([
-            "loadgen", "--connect", &format!("127.0.0.1:{port}"),
-            "--concurrency", &concurrency.to_string(), "--total", &total.to_string(),
-            "--bytes", &bytes.to_string(),
+            "loadgen",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--concurrency",
+            &concurrency.to_string(),
+            "--total",
+            &total.to_string(),
+            "--bytes",
+            &bytes.to_string(),
         ])
         .env("RUST_LOG", "warn")
         .output()
@@ -142,7 +180,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub(crate) fn run(quick: bool, cargo: &dyn Fn(&[&str]) -> Result<(), String>) -> Result<(), String> {
+pub(crate) fn run(
+    quick: bool,
+    cargo: &dyn Fn(&[&str]) -> Result<(), String>,
+) -> Result<(), String> {
     cargo(&["build", "--release", "--package", "polytls-cli"])?;
     let target = crate::compare::target_dir();
     let bin = target.join("release").join("polytls");
@@ -150,7 +191,15 @@ pub(crate) fn run(quick: bool, cargo: &dyn Fn(&[&str]) -> Result<(), String>) ->
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let status = Command::new(&bin)
-        .args(["certs", "--dir", "pki", "--server", "localhost,127.0.0.1", "--client", "alice"])
+        .args([
+            "certs",
+            "--dir",
+            "pki",
+            "--server",
+            "localhost,127.0.0.1",
+            "--client",
+            "alice",
+        ])
         .current_dir(&dir)
         .stdout(Stdio::null())
         .status()
@@ -166,7 +215,11 @@ pub(crate) fn run(quick: bool, cargo: &dyn Fn(&[&str]) -> Result<(), String>) ->
     )?);
     wait_port(echo_port)?;
 
-    let (big, conns) = if quick { (16u64 << 20, 1000) } else { (128u64 << 20, 5000) };
+    let (big, conns) = if quick {
+        (16u64 << 20, 1000)
+    } else {
+        (128u64 << 20, 5000)
+    };
     let mut rows = Vec::new();
     for who in ["stunnel", "polytls-rustls", "polytls-openssl"] {
         eprintln!("tunnel benchmark: {who}");

@@ -33,6 +33,12 @@ pub(crate) fn map(err: rustls::Error) -> Error {
         | E::DecryptError
         | E::PeerSentOversizedRecord
         | E::UnsupportedNameType => Error::PeerMisbehaved(err.to_string()),
+        // rustls' TLS 1.2 server finds no scheme in the client's
+        // signature_algorithms for its key, and says so only in words
+        // (found by the differential fuzz target; pinned by a unit test).
+        E::General(ref m) if m == "incompatible signing key" => {
+            Error::PeerIncompatible(Incompatibility::NoSharedSignatureScheme)
+        }
         other => Error::other(format!("rustls: {other}"), other),
     }
 }
@@ -100,6 +106,10 @@ mod tests {
         assert!(matches!(
             map(rustls::Error::General("x".into())),
             Error::Other { .. }
+        ));
+        assert!(matches!(
+            map(rustls::Error::General("incompatible signing key".into())),
+            Error::PeerIncompatible(Incompatibility::NoSharedSignatureScheme)
         ));
     }
 }

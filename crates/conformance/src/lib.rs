@@ -57,6 +57,7 @@ macro_rules! __with_cases {
             verify::pin_leaf_matches,
             verify::pin_intermediate_matches,
             verify::pin_mismatch,
+            verify::pin_text_round_trip_and_hostile_text,
             verify::client_auth_required_with_cert,
             verify::client_auth_required_without_cert,
             verify::client_auth_optional_without_cert,
@@ -108,6 +109,7 @@ macro_rules! __with_cases {
             adapters::tokio_early_eof,
             adapters::adapter_interleavings_tokio,
             adapters::adapter_interleavings_blocking,
+            adapters::shutdown_before_first_use,
         }
     };
 }

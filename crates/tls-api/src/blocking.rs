@@ -55,8 +55,10 @@ impl<IO: Read + Write, S: Session> Stream<IO, S> {
     }
 
     /// Sends `close_notify` and flushes; the peer then reads a clean end of
-    /// stream. Reading remains possible until the peer closes too.
+    /// stream. Reading remains possible until the peer closes too. On a
+    /// stream not used yet, the handshake is completed first.
     pub fn shutdown(&mut self) -> io::Result<()> {
+        self.handshake()?;
         self.session.send_close_notify();
         self.flush()
     }

@@ -26,7 +26,9 @@ impl SpkiPin {
         let bytes = if let Some(b64) = s.strip_prefix("sha256//") {
             unbase64(b64).ok_or_else(bad)?
         } else {
-            if s.len() != 64 {
+            // Byte-indexed below: anything but 64 ASCII characters is refused
+            // first (a multi-byte character would split mid-character).
+            if s.len() != 64 || !s.is_ascii() {
                 return Err(bad());
             }
             (0..32)
@@ -95,6 +97,13 @@ mod tests {
             Err(Error::InvalidConfig(_))
         ));
         assert!(matches!(SpkiPin::parse("zz"), Err(Error::InvalidConfig(_))));
+        // 64 bytes, not 64 characters (found by the config_load fuzz target).
+        let wide = format!("0{}{}", "é", "0".repeat(61));
+        assert_eq!(wide.len(), 64);
+        assert!(matches!(
+            SpkiPin::parse(&wide),
+            Err(Error::InvalidConfig(_))
+        ));
     }
 
     #[test]

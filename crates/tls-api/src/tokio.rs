@@ -317,6 +317,11 @@ where
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if !this.close_sent && this.session.is_handshaking() {
+            // Closing a stream not used yet: complete the handshake first, so
+            // the peer reads a clean end rather than an alert mid-handshake.
+            std::task::ready!(this.poll_handshake(cx))?;
+        }
         if !this.close_sent {
             this.session.send_close_notify();
             this.close_sent = true;

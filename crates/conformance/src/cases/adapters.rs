@@ -443,3 +443,67 @@ pub fn adapter_interleavings_blocking<B: Backend>(b: &B) {
         })
         .expect("blocking adapter model");
 }
+
+/// Closing a stream before any read or write first completes the handshake,
+/// then sends close_notify: the peer reads a clean, empty stream, on both
+/// adapters. (Found by the `adapters` fuzz target: the blocking adapter used
+/// to send close_notify in the middle of the handshake.)
+pub fn shutdown_before_first_use<B: Backend>(b: &B)
+where
+    ClientSession<B>: Unpin,
+    ServerSession<B>: Unpin,
+{
+    let (sc, cc, listener, addr) = tcp_fixture(b);
+    std::thread::scope(|s| {
+        let server = s.spawn(|| {
+            let (sock, _) = listener.accept().expect("accept");
+            sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+            let mut tls = Stream::new(polytls_api::ServerContext::accept(&sc).expect("s"), sock);
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got).expect("a clean, empty stream");
+            tls.shutdown().expect("shutdown");
+            got
+        });
+        let sock = std::net::TcpStream::connect(addr).expect("connect");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("c");
+        let mut tls = Stream::new(session, sock);
+        tls.shutdown().expect("shutdown before first use");
+        assert!(
+            !tls.get_ref().1.is_handshaking(),
+            "shutdown completes the handshake"
+        );
+        let mut rest = Vec::new();
+        tls.read_to_end(&mut rest)
+            .expect("the server's clean close");
+        assert!(rest.is_empty());
+        assert!(server.join().expect("server thread").is_empty());
+    });
+
+    runtime().block_on(async {
+        let (a, b2) = tokio::io::duplex(4096);
+        let acceptor = TlsAcceptor::new(sc);
+        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("c");
+        let client = async {
+            let mut tls = polytls_api::tokio::TlsStream::new(a, session);
+            tls.shutdown().await?;
+            assert!(
+                !tls.get_ref().1.is_handshaking(),
+                "shutdown completes the handshake"
+            );
+            let mut rest = Vec::new();
+            tls.read_to_end(&mut rest).await?;
+            Ok::<_, std::io::Error>(rest)
+        };
+        let server = async {
+            let mut tls = acceptor.accept(b2).await?;
+            let mut got = Vec::new();
+            tls.read_to_end(&mut got).await?;
+            tls.shutdown().await?;
+            Ok::<_, std::io::Error>(got)
+        };
+        let (c, s) = tokio::join!(client, server);
+        assert!(c.expect("tokio client").is_empty());
+        assert!(s.expect("tokio server").is_empty());
+    });
+}
