@@ -5,6 +5,7 @@
 use std::process::{Command, ExitCode};
 
 mod compare;
+mod fuzz;
 mod matrix;
 mod packages;
 mod tunnel_bench;
@@ -42,6 +43,10 @@ fn main() -> ExitCode {
         Some("compare") => compare(&args[1..]),
         Some("matrix") => packages::ensure(packages::ALL).and_then(|()| matrix::run(&cargo)),
         Some("deps") => packages::ensure(packages::ALL),
+        Some("fuzz") => packages::ensure(packages::ALL)
+            .and_then(|()| fuzz::parse(&args[1..]))
+            .and_then(|o| fuzz::run(&o, &cargo))
+            .map(|_| ()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
                  compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
                  compare --tunnel [--quick]   the polytls tunnel beside stunnel4\n  \
+                 fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \
                  matrix    every client backend x every server backend, across processes\n  \
                  deps      only install the system packages"
             );
@@ -149,6 +155,15 @@ fn test() -> Result<(), String> {
         cargo_test(&args, &mut totals)?;
     }
     matrix::run(&cargo)?;
+    // A short libFuzzer run of every target (rustls + OpenSSL build); the
+    // BoringSSL build's targets are replayed by polytls-fuzz-targets' smoke
+    // test above, and fuzzed with `cargo xtask fuzz --backend boring`.
+    let smoke = fuzz::Options {
+        backend: "openssl".into(),
+        targets: fuzz::TARGETS.iter().map(|s| s.to_string()).collect(),
+        seconds: 10,
+    };
+    fuzz::run(&smoke, &cargo)?;
     eprintln!("xtask test: all checks passed");
     println!(
         "{} passed, {} failed, {} skipped",
