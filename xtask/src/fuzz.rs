@@ -51,9 +51,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
                     .and_then(|s| s.parse().ok())
                     .ok_or("--seconds needs a number")?
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown option {other:?} (use --backend openssl|boring, --target T, --seconds N)"
-            )),
+            ))
+            }
         }
     }
     if !["openssl", "boring"].contains(&o.backend.as_str()) {

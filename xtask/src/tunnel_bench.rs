@@ -5,7 +5,12 @@
 //! loadgen -> client-mode tunnel -> server-mode tunnel (mutual TLS) -> echo
 //! ```
 //!
-//! Same certificates (made by `polytls certs`), release build, default logs.
+//! Same certificates (made by `polytls certs`), release build, logs at
+//! warning level on both (stunnel `debug = 4`, polytls `RUST_LOG=warn`: at
+//! its default `debug = 5`, stunnel here spent ~100 ms per connection in
+//! logging; see the note of the tunnel issue),
+//! TCP_NODELAY on every socket of both (stunnel: `socket = l:/r:TCP_NODELAY=1`;
+//! without it, Nagle and delayed ACKs cost stunnel ~40 ms per exchange).
 //! Throughput is bytes echoed per second (sent + received) over a few large
 //! connections; connections/s comes from many short ones (full TLS
 //! handshakes on both hops, 1 KiB each way). Each figure is the median of
@@ -49,7 +54,8 @@ fn wait_port(port: u16) -> Result<(), String> {
 
 fn spawn(cmd: &mut Command, log: &Path) -> Result<Child, String> {
     let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
-    cmd.stdout(Stdio::null())
+    cmd.env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))
@@ -62,7 +68,8 @@ fn start(who: &str, bin: &Path, dir: &Path, echo: u16, guard: &mut Guard) -> Res
     let p = |f: &str| pki.join(f).display().to_string();
     if who == "stunnel" {
         let conf = format!(
-            "foreground = yes\npid =\ndebug = 5\noutput = {log}\n\
+            "foreground = yes\npid =\ndebug = 4\noutput = {log}\n\
+             socket = l:TCP_NODELAY=1\nsocket = r:TCP_NODELAY=1\n\
              [in]\naccept = 127.0.0.1:{server_port}\nconnect = 127.0.0.1:{echo}\n\
              cert = {cert}\nkey = {key}\nCAfile = {ca}\nverify = 2\n\
              [out]\nclient = yes\naccept = 127.0.0.1:{client_port}\nconnect = 127.0.0.1:{server_port}\n\

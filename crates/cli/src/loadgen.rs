@@ -153,28 +153,35 @@ async fn one(
     tcp.set_nodelay(true)?;
     let data = payload(index, len);
     let (mut r, mut w) = tcp.split();
-    let send = async {
-        w.write_all(&data).await?;
-        w.shutdown().await
-    };
+    // Send everything while reading the echo; close our side only once the
+    // whole echo is back (tunnels without TLS half-close, like stunnel, end
+    // both directions at the first close_notify), then expect a clean end.
+    let send = w.write_all(&data);
     let receive = async {
         let mut hash = Sha256::new();
         let mut n = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let k = r.read(&mut buf).await?;
+        while n < len {
+            let want = buf.len().min((len - n) as usize);
+            let k = r.read(&mut buf[..want]).await?;
             if k == 0 {
-                return Ok::<_, std::io::Error>((n, hash.finalize()));
+                break;
             }
             hash.update(&buf[..k]);
             n += k as u64;
         }
+        Ok::<_, std::io::Error>((n, hash.finalize()))
     };
     let ((), (n, got)) = tokio::try_join!(send, receive)?;
     if n != len || got != Sha256::digest(&data) {
         return Err(std::io::Error::other(format!(
             "echo mismatch: sent {len} bytes, got {n} (or different content)"
         )));
+    }
+    w.shutdown().await?;
+    let mut extra = [0u8; 1];
+    if r.read(&mut extra).await? != 0 {
+        return Err(std::io::Error::other("bytes after the echo"));
     }
     Ok(())
 }
