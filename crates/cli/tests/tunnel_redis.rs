@@ -186,7 +186,7 @@ pins = ["{alice_pin}"]
         &[
             "connection refused",
             "category=\"invalid_certificate\"",
-            "client=None",
+            "client=\"-\"",
         ],
         10,
     );

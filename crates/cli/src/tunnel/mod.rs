@@ -91,7 +91,7 @@ pub async fn serve(
             %addr,
             mode = ?tunnel.spec.mode,
             backend = tunnel.backend,
-            target = ?tunnel.spec.target,
+            upstream = tunnel.spec.target.as_deref().unwrap_or("-"),
             "listening"
         );
         tunnels.push(tunnel.clone());
@@ -334,6 +334,13 @@ async fn handle(t: &Tunnel, id: u64, tcp: TcpStream, peer: SocketAddr, force: &C
         } => client_conn(t, connector, server_name, tcp, force, &mut facts).await,
     };
     let ms = start.elapsed().as_millis() as u64;
+    let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let (sni, alpn, client, upstream) = (
+        text(&facts.sni),
+        text(&facts.alpn),
+        text(&facts.client),
+        text(&facts.target),
+    );
     match result {
         Ok(Outcome {
             from_tls,
@@ -341,16 +348,14 @@ async fn handle(t: &Tunnel, id: u64, tcp: TcpStream, peer: SocketAddr, force: &C
             reason,
         }) => tracing::info!(
             tunnel = %t.name, conn = id, %peer, backend = t.backend,
-            sni = ?facts.sni, alpn = ?facts.alpn, version = ?facts.version,
-            client = ?facts.client, target = ?facts.target,
+            sni, alpn, version = facts.version.unwrap_or("-"), client, upstream,
             bytes_from_tls = from_tls, bytes_to_tls = to_tls, duration_ms = ms,
             reason = %reason,
             "connection closed"
         ),
         Err(Refusal { category, error }) => tracing::warn!(
             tunnel = %t.name, conn = id, %peer, backend = t.backend,
-            sni = ?facts.sni, client = ?facts.client, target = ?facts.target,
-            duration_ms = ms, category, error = %error,
+            sni, client, upstream, duration_ms = ms, category, error = %error,
             "connection refused"
         ),
     }
