@@ -155,13 +155,13 @@ fn test() -> Result<(), String> {
         cargo_test(&args, &mut totals)?;
     }
     matrix::run(&cargo)?;
-    // A short libFuzzer run of every target (rustls + OpenSSL build); the
+    // A 5-second libFuzzer run of every target (rustls + OpenSSL build); the
     // BoringSSL build's targets are replayed by polytls-fuzz-targets' smoke
     // test above, and fuzzed with `cargo xtask fuzz --backend boring`.
     let smoke = fuzz::Options {
         backend: "openssl".into(),
         targets: fuzz::TARGETS.iter().map(|s| s.to_string()).collect(),
-        seconds: 10,
+        seconds: 5,
     };
     fuzz::run(&smoke, &cargo)?;
     eprintln!("xtask test: all checks passed");
