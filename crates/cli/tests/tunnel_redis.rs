@@ -221,9 +221,14 @@ pins = ["{alice_pin}"]
     );
     let wrong_addr = wrong.listen_addr("wrong-pin");
     let mut via_wrong = Resp::new(TcpStream::connect(&wrong_addr).unwrap());
-    assert!(
-        via_wrong.command(&[b"PING"]).is_err(),
-        "the wrongly pinned tunnel forwarded"
+    // Refused: the plaintext client sees a reset, never a clean end.
+    let refused = via_wrong
+        .command(&[b"PING"])
+        .expect_err("the wrongly pinned tunnel forwarded");
+    assert_eq!(
+        refused.kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{refused}"
     );
     wrong.wait_log(
         &[

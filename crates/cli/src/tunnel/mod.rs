@@ -466,10 +466,18 @@ async fn client_conn(
     };
     let tls = tokio::select! {
         r = tokio::time::timeout(deadline, connect) => match r {
-            Ok(r) => r?,
-            Err(_) => return Err(Refusal::new("handshake_timeout", "no handshake within the timeout")),
+            Ok(r) => r,
+            Err(_) => Err(Refusal::new("handshake_timeout", "no handshake within the timeout")),
         },
-        () = force.cancelled() => return Err(Refusal::new("shutdown", "shutting down")),
+        () = force.cancelled() => Err(Refusal::new("shutdown", "shutting down")),
+    };
+    let tls = match tls {
+        Ok(tls) => tls,
+        Err(refusal) => {
+            // The plaintext client must not mistake the refusal for a clean end.
+            let _ = plain.set_zero_linger();
+            return Err(refusal);
+        }
     };
     let info = tls.get_ref().1.info();
     facts.alpn = info
