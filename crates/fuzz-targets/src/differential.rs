@@ -47,6 +47,13 @@ pub const ALLOWED: &[(Class, Class, &str)] = &[
          signature_algorithms/supported_groups where rustls still finds a usable entry",
     ),
     (
+        Class::Error("alert_received"),
+        Class::Error("peer_misbehaved"),
+        "an alert record with an undefined level or description: rustls reports the alert \
+         it read, OpenSSL and BoringSSL reject the alert itself as malformed (found by the \
+         differential campaign; inputs in regressions/differential/)",
+    ),
+    (
         Class::Error("peer_incompatible"),
         Class::Handshaking,
         "rustls gives up where OpenSSL falls back: no scheme for the key in a TLS 1.2 \
