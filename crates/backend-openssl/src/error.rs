@@ -47,6 +47,12 @@ pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef) -> Error {
     if is_unexpected_eof(&e) {
         return Error::UnexpectedEof;
     }
+    if e.code() == ErrorCode::ZERO_RETURN {
+        // Reads turn a close_notify into `Closed` before mapping, so this is
+        // a close_notify that came before the handshake completed: the peer
+        // ended the connection early, as the other backends report it.
+        return Error::UnexpectedEof;
+    }
     for reason in ssl_reasons(&e) {
         if let Some(mapped) = REASONS.map(reason, || verify_code(ssl)) {
             return mapped;

@@ -100,6 +100,7 @@ macro_rules! __with_cases {
             data::truncated_record_mid_stream,
             data::tampered_record_is_rejected,
             data::peer_sends_fatal_alert,
+            data::close_notify_during_handshake,
             data::read_after_close_is_stable,
             data::random_fragmentation,
             adapters::blocking_over_tcp,

@@ -59,6 +59,26 @@ pub const ALLOWED: &[(Class, Class, &str)] = &[
         "rustls gives up where OpenSSL falls back: no scheme for the key in a TLS 1.2 \
          signature_algorithms list, where OpenSSL uses the RFC 5246 defaults",
     ),
+    (
+        Class::Handshaking,
+        Class::Error("unexpected_eof"),
+        "a plaintext close_notify during the handshake: OpenSSL and BoringSSL end the \
+         session at once, rustls ignores an unauthenticated close_notify and reports \
+         unexpected_eof at the transport EOF that follows (conformance case \
+         close_notify_during_handshake; found by the BoringSSL campaign)",
+    ),
+    (
+        Class::Error("peer_misbehaved"),
+        Class::Error("unexpected_eof"),
+        "malformed records after that close_notify: rustls, having ignored it, reads on \
+         and rejects them; OpenSSL and BoringSSL stopped reading at the close_notify",
+    ),
+    (
+        Class::Error("alert_received"),
+        Class::Error("unexpected_eof"),
+        "an alert after that close_notify: rustls, having ignored the close_notify, \
+         reports the alert; OpenSSL and BoringSSL stopped reading at the close_notify",
+    ),
 ];
 
 /// Whether a divergence is in the allow-list.

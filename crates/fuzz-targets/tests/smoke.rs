@@ -137,3 +137,19 @@ fn allow_list_entries_each_have_a_reason_and_are_distinct() {
         );
     }
 }
+
+#[test]
+fn close_notify_before_the_hello_is_classified() {
+    // A bare warning close_notify as the client's first record: rustls ignores
+    // the unauthenticated alert and waits; BoringSSL ends the session as
+    // unexpected_eof; OpenSSL rejects a first record that is not a handshake.
+    let close_notify = [0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00];
+    let (r, o, other) = differential::classes(&close_notify).unwrap();
+    assert_eq!(r, polytls_fuzz_targets::Class::Handshaking);
+    let expected = match other {
+        "openssl" => "peer_misbehaved",
+        _ => "unexpected_eof",
+    };
+    assert_eq!(o, polytls_fuzz_targets::Class::Error(expected), "{other}");
+    assert!(differential::allowed(r, o).is_some());
+}

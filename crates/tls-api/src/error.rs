@@ -31,7 +31,10 @@ pub enum Error {
     #[error("peer misbehaved: {0}")]
     PeerMisbehaved(String),
     /// The transport ended without a `close_notify` alert: the stream may have
-    /// been truncated by an attacker, so this is never a clean end.
+    /// been truncated by an attacker, so this is never a clean end. Also the
+    /// answer when the peer ends the connection before the handshake
+    /// completes, with or without a `close_notify` (some backends report a
+    /// plaintext `close_notify` at once, rustls at the transport EOF after it).
     #[error("peer closed the connection without sending close_notify")]
     UnexpectedEof,
     /// The backend cannot do what the configuration or the call asks.

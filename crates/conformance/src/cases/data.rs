@@ -351,6 +351,52 @@ pub fn peer_sends_fatal_alert<B: Backend>(b: &B) {
     );
 }
 
+/// A close_notify before the handshake completes (as the client's first
+/// record, and in TLS 1.2 after the server's first flight) ends the
+/// connection as `UnexpectedEof`: at once (OpenSSL, BoringSSL) or at the
+/// transport EOF that follows (rustls ignores an unauthenticated
+/// close_notify), never as a clean close. One exception: OpenSSL rejects any
+/// record other than a handshake record before the ClientHello as an
+/// unexpected message, `PeerMisbehaved`.
+pub fn close_notify_during_handshake<B: Backend>(b: &B) {
+    let close_notify = [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00];
+    let finish = |s: &mut dyn Session| -> Result<ReadOutcome, Error> {
+        let mut rd = &close_notify[..];
+        s.read_tls(&mut rd)
+            .map_err(|e| Error::other("read_tls", e))?;
+        s.process_new_packets()?;
+        assert!(s.is_handshaking(), "a handshake cannot finish on an alert");
+        let mut empty: &[u8] = &[];
+        s.read_tls(&mut empty)
+            .map_err(|e| Error::other("read_tls", e))?;
+        s.process_new_packets()?;
+        let mut buf = [0u8; 16];
+        s.read(&mut buf)
+    };
+
+    let sc = b
+        .server_context(&server_config(pki().server()))
+        .expect("ctx");
+    let mut fresh = sc.accept().expect("accept");
+    let first = finish(&mut fresh);
+
+    let mut c = client_config();
+    c.common.max_version = ProtocolVersion::Tls12;
+    let mut p = pair(b, &c, &server_config(pki().server()), "localhost");
+    p.client_to_server_bytes();
+    p.pump().expect("client hello and server flight");
+    let after_flight = finish(&mut p.server);
+    let first_ok = match first {
+        Err(Error::UnexpectedEof) => true,
+        Err(Error::PeerMisbehaved(_)) => b.name() == "openssl",
+        _ => false,
+    };
+    assert!(
+        first_ok && matches!(after_flight, Err(Error::UnexpectedEof)),
+        "first record: {first:?}; after the server's flight: {after_flight:?}"
+    );
+}
+
 /// Reads after the peer closed keep reporting `Closed`; writes after our
 /// close are `Misuse`; neither panics.
 pub fn read_after_close_is_stable<B: Backend>(b: &B) {
