@@ -20,5 +20,8 @@ fn main() {
     polytls_bench::report_memory(&polytls_boring::Boring, direct, &net);
     let mut c = criterion::Criterion::default().configure_from_args();
     polytls_bench::run(&mut c, &polytls_boring::Boring, direct);
+    polytls_bench::tokio_loopback::run(&mut c, &polytls_boring::Boring, |p| {
+        direct(p).expect("a direct baseline")
+    });
     c.final_summary();
 }

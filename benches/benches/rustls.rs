@@ -20,5 +20,8 @@ fn main() {
     polytls_bench::report_memory(&polytls_rustls::Rustls, direct, &net);
     let mut c = criterion::Criterion::default().configure_from_args();
     polytls_bench::run(&mut c, &polytls_rustls::Rustls, direct);
+    polytls_bench::tokio_loopback::run(&mut c, &polytls_rustls::Rustls, |p| {
+        direct(p).expect("a direct baseline")
+    });
     c.final_summary();
 }

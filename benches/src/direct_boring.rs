@@ -143,19 +143,49 @@ impl DirectFactory {
     }
 }
 
+impl DirectFactory {
+    /// A client `SSL` for "localhost" (SNI and hostname check set).
+    pub fn client_ssl(&self) -> Ssl {
+        let mut ssl = Ssl::new(&self.client).expect("ssl");
+        ssl.set_hostname("localhost").expect("sni");
+        ssl.param_mut().set_host("localhost").expect("host");
+        ssl
+    }
+
+    /// A server `SSL`.
+    pub fn server_ssl(&self) -> Ssl {
+        Ssl::new(&self.server).expect("ssl")
+    }
+}
+
 impl Factory for DirectFactory {
     type Client = Direct;
     type Server = Direct;
     fn client(&self) -> Direct {
-        let mut ssl = Ssl::new(&self.client).expect("ssl");
-        ssl.set_hostname("localhost").expect("sni");
-        ssl.param_mut().set_host("localhost").expect("host");
+        let ssl = self.client_ssl();
         let mut d = Direct::Mid(SslStreamBuilder::new(ssl, MemIo::new()).setup_connect());
         d.feed(&[]);
         d
     }
     fn server(&self) -> Direct {
-        let ssl = Ssl::new(&self.server).expect("ssl");
+        let ssl = self.server_ssl();
         Direct::Mid(SslStreamBuilder::new(ssl, MemIo::new()).setup_accept())
+    }
+}
+
+impl crate::tokio_loopback::TokioTls for DirectFactory {
+    type Client = tokio_boring::SslStream<tokio::net::TcpStream>;
+    type Server = tokio_boring::SslStream<tokio::net::TcpStream>;
+    async fn connect(&self, tcp: tokio::net::TcpStream) -> Self::Client {
+        tokio_boring::SslStreamBuilder::new(self.client_ssl(), tcp)
+            .connect()
+            .await
+            .expect("tokio-boring connect")
+    }
+    async fn accept(&self, tcp: tokio::net::TcpStream) -> Self::Server {
+        tokio_boring::SslStreamBuilder::new(self.server_ssl(), tcp)
+            .accept()
+            .await
+            .expect("tokio-boring accept")
     }
 }

@@ -118,14 +118,27 @@ impl DirectFactory {
     }
 }
 
+impl DirectFactory {
+    /// A client `SSL` for "localhost" (SNI and hostname check set).
+    pub fn client_ssl(&self) -> Ssl {
+        let mut ssl = Ssl::new(&self.client).expect("ssl");
+        ssl.set_hostname("localhost").expect("sni");
+        ssl.param_mut().set_host("localhost").expect("host");
+        ssl
+    }
+
+    /// A server `SSL`.
+    pub fn server_ssl(&self) -> Ssl {
+        Ssl::new(&self.server).expect("ssl")
+    }
+}
+
 impl Factory for DirectFactory {
     type Client = Direct;
     type Server = Direct;
     fn client(&self) -> Direct {
-        let mut ssl = Ssl::new(&self.client).expect("ssl");
+        let mut ssl = self.client_ssl();
         ssl.set_connect_state();
-        ssl.set_hostname("localhost").expect("sni");
-        ssl.param_mut().set_host("localhost").expect("host");
         let mut d = Direct {
             stream: SslStream::new(ssl, MemIo::new()).expect("stream"),
             done: false,
@@ -134,11 +147,32 @@ impl Factory for DirectFactory {
         d
     }
     fn server(&self) -> Direct {
-        let mut ssl = Ssl::new(&self.server).expect("ssl");
+        let mut ssl = self.server_ssl();
         ssl.set_accept_state();
         Direct {
             stream: SslStream::new(ssl, MemIo::new()).expect("stream"),
             done: false,
         }
+    }
+}
+
+impl crate::tokio_loopback::TokioTls for DirectFactory {
+    type Client = tokio_openssl::SslStream<tokio::net::TcpStream>;
+    type Server = tokio_openssl::SslStream<tokio::net::TcpStream>;
+    async fn connect(&self, tcp: tokio::net::TcpStream) -> Self::Client {
+        let mut s = tokio_openssl::SslStream::new(self.client_ssl(), tcp).expect("stream");
+        std::pin::Pin::new(&mut s)
+            .connect()
+            .await
+            .expect("tokio-openssl connect");
+        s
+    }
+    async fn accept(&self, tcp: tokio::net::TcpStream) -> Self::Server {
+        let mut s = tokio_openssl::SslStream::new(self.server_ssl(), tcp).expect("stream");
+        std::pin::Pin::new(&mut s)
+            .accept()
+            .await
+            .expect("tokio-openssl accept");
+        s
     }
 }

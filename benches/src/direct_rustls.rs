@@ -117,6 +117,13 @@ impl DirectFactory {
     }
 }
 
+impl DirectFactory {
+    /// The client and server configurations (for tokio-rustls).
+    pub fn configs(&self) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
+        (self.client.clone(), self.server.clone())
+    }
+}
+
 impl Factory for DirectFactory {
     type Client = Direct;
     type Server = Direct;
@@ -134,5 +141,23 @@ impl Factory for DirectFactory {
                 .expect("server")
                 .into(),
         )
+    }
+}
+
+impl crate::tokio_loopback::TokioTls for DirectFactory {
+    type Client = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
+    type Server = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    async fn connect(&self, tcp: tokio::net::TcpStream) -> Self::Client {
+        let name = ServerName::try_from("localhost").expect("name");
+        tokio_rustls::TlsConnector::from(self.client.clone())
+            .connect(name, tcp)
+            .await
+            .expect("tokio-rustls connect")
+    }
+    async fn accept(&self, tcp: tokio::net::TcpStream) -> Self::Server {
+        tokio_rustls::TlsAcceptor::from(self.server.clone())
+            .accept(tcp)
+            .await
+            .expect("tokio-rustls accept")
     }
 }

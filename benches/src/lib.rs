@@ -27,6 +27,7 @@ pub mod direct_boring;
 #[cfg(feature = "openssl")]
 pub mod direct_openssl;
 pub mod direct_rustls;
+pub mod tokio_loopback;
 
 /// One side of a connection, as the harness drives it.
 pub trait Endpoint {

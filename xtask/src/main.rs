@@ -33,7 +33,13 @@ const PACKAGES: &[(&str, &[&str])] = &[
         "polytls-cli",
         &["--no-default-features", "--features", "boring"],
     ),
-    ("xtask", &[]),
+    // The bench binaries run once each under `cargo test` (bench smoke):
+    // rustls, limits and OpenSSL in one build, BoringSSL in the other.
+    ("polytls-bench", &["--features", "openssl"]),
+    ("polytls-bench", &["--features", "boring"]),
+    // Fuzz target bodies replayed over seeds, mutations and regressions.
+    ("polytls-fuzz-targets", &["--features", "openssl"]),
+    ("polytls-fuzz-targets", &["--features", "boring"]),
 ];
 
 fn main() -> ExitCode {

@@ -151,5 +151,25 @@ fn close_notify_before_the_hello_is_classified() {
         _ => "unexpected_eof",
     };
     assert_eq!(o, polytls_fuzz_targets::Class::Error(expected), "{other}");
-    assert!(differential::allowed(r, o).is_some());
+    let why = differential::allowed(r, o);
+    if other == "openssl" {
+        assert!(why.is_some());
+    } else {
+        assert_eq!(why, Some(differential::AFTER_CLOSE_NOTIFY));
+    }
+}
+
+#[test]
+fn the_close_notify_rule_accepts_no_success_and_no_uncategorised_error() {
+    use polytls_fuzz_targets::Class;
+    let eof = Class::Error("unexpected_eof");
+    for r in [Class::Established, Class::Closed, Class::Error("other")] {
+        assert_eq!(differential::allowed(r, eof), None, "{r:?}");
+    }
+    for r in [Class::Handshaking, Class::Error("peer_incompatible")] {
+        assert_eq!(
+            differential::allowed(r, eof),
+            Some(differential::AFTER_CLOSE_NOTIFY)
+        );
+    }
 }
