@@ -12,6 +12,9 @@ fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_boring::Dir
 }
 
 fn main() {
+    if polytls_bench::count::from_env(&polytls_boring::Boring, direct) {
+        return;
+    }
     let region = Region::new(GLOBAL);
     let net = || {
         let s = region.change();

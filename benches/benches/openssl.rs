@@ -12,6 +12,9 @@ fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_openssl::Di
 }
 
 fn main() {
+    if polytls_bench::count::from_env(&polytls_openssl::OpenSsl, direct) {
+        return;
+    }
     let region = Region::new(GLOBAL);
     let net = || {
         let s = region.change();

@@ -12,6 +12,9 @@ fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_rustls::Dir
 }
 
 fn main() {
+    if polytls_bench::count::from_env(&polytls_rustls::Rustls, direct) {
+        return;
+    }
     let region = Region::new(GLOBAL);
     let net = || {
         let s = region.change();

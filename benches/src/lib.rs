@@ -22,6 +22,7 @@ use polytls_api::{
 };
 use polytls_conformance::pki::{pki, KeyType, Leaf};
 
+pub mod count;
 #[cfg(feature = "boring")]
 pub mod direct_boring;
 #[cfg(feature = "openssl")]
@@ -169,9 +170,26 @@ pub struct Times {
     pub server: Duration,
 }
 
-fn timed<T>(acc: &mut Duration, f: impl FnOnce() -> T) -> T {
+/// Whose work a timed region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The client, in a handshake.
+    Client = 1,
+    /// The server, in a handshake.
+    Server = 2,
+    /// The sending end of a transfer.
+    Sender = 3,
+    /// The receiving end of a transfer.
+    Receiver = 4,
+}
+
+fn timed<T>(acc: &mut Duration, role: Role, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
-    let r = f();
+    let r = if count::counted(role) {
+        count::polytls_counted_region(f)
+    } else {
+        f()
+    };
     *acc += start.elapsed();
     r
 }
@@ -179,21 +197,21 @@ fn timed<T>(acc: &mut Duration, f: impl FnOnce() -> T) -> T {
 /// Runs one complete handshake (including session creation), timing each
 /// side; returns the established pair.
 pub fn handshake<F: Factory>(f: &F, t: &mut Times) -> (F::Client, F::Server) {
-    let mut c = timed(&mut t.client, || f.client());
-    let mut s = timed(&mut t.server, || f.server());
+    let mut c = timed(&mut t.client, Role::Client, || f.client());
+    let mut s = timed(&mut t.server, Role::Server, || f.server());
     let mut wire = Vec::with_capacity(16 * 1024);
     for _ in 0..100 {
-        timed(&mut t.client, || c.emit(&mut wire));
+        timed(&mut t.client, Role::Client, || c.emit(&mut wire));
         let c2s = !wire.is_empty();
         if c2s {
-            let n = timed(&mut t.server, || s.feed(&wire));
+            let n = timed(&mut t.server, Role::Server, || s.feed(&wire));
             assert_eq!(n, wire.len(), "server took the whole flight");
             wire.clear();
         }
-        timed(&mut t.server, || s.emit(&mut wire));
+        timed(&mut t.server, Role::Server, || s.emit(&mut wire));
         let s2c = !wire.is_empty();
         if s2c {
-            let n = timed(&mut t.client, || c.feed(&wire));
+            let n = timed(&mut t.client, Role::Client, || c.feed(&wire));
             assert_eq!(n, wire.len(), "client took the whole flight");
             wire.clear();
         }
@@ -218,7 +236,7 @@ pub fn transfer(
     let (mut sent, mut got) = (0, 0);
     while got < data.len() {
         if sent < data.len() {
-            timed(tx_time, || {
+            timed(tx_time, Role::Sender, || {
                 sent += tx.send(&data[sent..]);
                 tx.emit(wire);
             });
@@ -226,7 +244,7 @@ pub fn transfer(
         let mut off = 0;
         while off < wire.len() || got < sent {
             let before = (off, got);
-            timed(rx_time, || {
+            timed(rx_time, Role::Receiver, || {
                 off += rx.feed(&wire[off..]);
                 loop {
                     let n = rx.recv(buf);
@@ -283,6 +301,17 @@ pub const BULK_SUITES: &[(&str, CipherSuite)] = &[
         CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     ),
 ];
+
+/// The bulk cases' parameters: TLS 1.2, ECDSA, `suite` pinned.
+pub fn bulk_params(suite: CipherSuite) -> Params {
+    Params {
+        version: ProtocolVersion::Tls12,
+        key: KeyType::EcdsaP256,
+        mutual: false,
+        resumption: false,
+        suite: Some(suite),
+    }
+}
 
 /// Bulk write sizes.
 pub const BULK_SIZES: &[(&str, usize)] = &[("16k", 16 * 1024), ("1m", 1024 * 1024)];
@@ -367,13 +396,7 @@ pub fn run<B: Backend, D: Factory>(
         g.finish();
     }
     for (suite_name, suite) in BULK_SUITES {
-        let params = Params {
-            version: ProtocolVersion::Tls12,
-            key: KeyType::EcdsaP256,
-            mutual: false,
-            resumption: false,
-            suite: Some(*suite),
-        };
+        let params = bulk_params(*suite);
         for (size_name, size) in BULK_SIZES {
             for (dir, client_sends) in [("c2s", true), ("s2c", false)] {
                 let mut g =

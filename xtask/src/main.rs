@@ -6,8 +6,10 @@ use std::process::{Command, ExitCode};
 
 mod compare;
 mod fuzz;
+mod instructions;
 mod matrix;
 mod packages;
+mod report;
 mod tunnel_bench;
 
 /// Packages and feature sets that are linted and tested, each by its own
