@@ -173,3 +173,22 @@ fn the_close_notify_rule_accepts_no_success_and_no_uncategorised_error() {
         );
     }
 }
+
+#[test]
+fn an_alert_inside_a_split_handshake_message_is_classified() {
+    use polytls_fuzz_targets::Class;
+    // A record holding the first 37 bytes of a 45-byte handshake message,
+    // then a fatal alert before the rest.
+    let mut flight = vec![0x16, 0x03, 0x01, 0x00, 0x29, 0x01, 0x00, 0x00, 0x2d];
+    flight.extend_from_slice(&[0x03; 37]);
+    flight.extend_from_slice(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
+    let (r, o, other) = differential::classes(&flight).unwrap();
+    // rustls and OpenSSL reject the interleaving; BoringSSL reads the alert.
+    assert_eq!(r, Class::Error("peer_misbehaved"));
+    let expected = match other {
+        "boring" => "alert_received",
+        _ => "peer_misbehaved",
+    };
+    assert_eq!(o, Class::Error(expected), "{other}");
+    assert!(r == o || differential::allowed(r, o).is_some());
+}

@@ -120,6 +120,15 @@ impl<IO: AsyncWrite + Unpin> io::Write for SyncIo<'_, '_, IO> {
         }
     }
 
+    /// Several queued records in one transport write (`writev` on a socket),
+    /// as rustls hands them over.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match Pin::new(&mut *self.io).poll_write_vectored(self.cx, bufs) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         match Pin::new(&mut *self.io).poll_flush(self.cx) {
             Poll::Ready(r) => r,
