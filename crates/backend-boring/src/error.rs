@@ -24,11 +24,18 @@ pub(crate) fn would_block(e: &boring::ssl::Error) -> bool {
     e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE
 }
 
-/// Whether the error is the transport ending without close_notify.
-pub(crate) fn is_unexpected_eof(e: &boring::ssl::Error) -> bool {
-    // BoringSSL reports a transport EOF without close_notify as
-    // `SSL_ERROR_SYSCALL` with nothing on the error queue.
+/// `SSL_ERROR_SYSCALL` with no IO error and nothing on the error queue.
+fn syscall_without_reason(e: &boring::ssl::Error) -> bool {
     e.code() == ErrorCode::SYSCALL && e.io_error().is_none() && e.ssl_error().is_none()
+}
+
+/// Whether the error is the transport ending without close_notify.
+/// BoringSSL reports that as `SSL_ERROR_SYSCALL` with nothing on the error
+/// queue, but it reports some handshake failures the same way (found by the
+/// differential fuzzer: a malformed ClientHello answered with a decode_error
+/// alert), so the memory transport must have reached its end too.
+pub(crate) fn is_unexpected_eof(e: &boring::ssl::Error, at_eof: bool) -> bool {
+    at_eof && syscall_without_reason(e)
 }
 
 fn ssl_reasons(e: &boring::ssl::Error) -> impl Iterator<Item = i32> + '_ {
@@ -40,8 +47,8 @@ fn ssl_reasons(e: &boring::ssl::Error) -> impl Iterator<Item = i32> + '_ {
 }
 
 /// The polytls category of a failed handshake or record operation on `ssl`.
-pub(crate) fn map(e: &boring::ssl::Error, ssl: &SslRef) -> Error {
-    if is_unexpected_eof(e) {
+pub(crate) fn map(e: &boring::ssl::Error, ssl: &SslRef, at_eof: bool) -> Error {
+    if is_unexpected_eof(e, at_eof) {
         return Error::UnexpectedEof;
     }
     if e.code() == ErrorCode::ZERO_RETURN {
@@ -59,6 +66,14 @@ pub(crate) fn map(e: &boring::ssl::Error, ssl: &SslRef) -> Error {
         // A TLS-layer failure while processing the peer's bytes that has no
         // finer category: the peer broke the protocol.
         return Error::PeerMisbehaved(format!("boring: {e}"));
+    }
+    if syscall_without_reason(e) {
+        // Not at the end of input, and the memory transport cannot fail: a
+        // failure while processing the peer's bytes that left no reason
+        // (BoringSSL has sent its alert).
+        return Error::PeerMisbehaved(
+            "boring: the handshake failed without a recorded reason".into(),
+        );
     }
     // The boring crate's error is not `Clone` and stays with the session;
     // its text is kept.

@@ -104,11 +104,11 @@ impl BoringSession {
                 Ok(())
             }
             Err(HandshakeError::Failure(mid)) => {
-                let eof = is_unexpected_eof(mid.error());
-                let err = if eof {
+                let at_eof = mid.get_ref().is_eof();
+                let err = if is_unexpected_eof(mid.error(), at_eof) {
                     None
                 } else {
-                    Some(map(mid.error(), mid.ssl()))
+                    Some(map(mid.error(), mid.ssl(), at_eof))
                 };
                 self.conn = Conn::Handshaking(mid);
                 match err {
@@ -144,7 +144,7 @@ impl BoringSession {
     }
 
     fn fail(&mut self, e: boring::ssl::Error) -> Error {
-        let err = map(&e, self.ssl());
+        let err = map(&e, self.ssl(), self.io().is_eof());
         self.failed = Some(err.clone());
         err
     }
@@ -189,7 +189,7 @@ impl Session for BoringSession {
             match self.stream().ssl_read(&mut probe) {
                 Ok(n) => self.stash = (n == 1).then_some(probe[0]),
                 Err(e) if e.code() == ErrorCode::ZERO_RETURN => self.peer_closed = true,
-                Err(e) if would_block(&e) || is_unexpected_eof(&e) => {}
+                Err(e) if would_block(&e) || is_unexpected_eof(&e, self.io().is_eof()) => {}
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -223,7 +223,9 @@ impl Session for BoringSession {
                     self.peer_closed = true;
                     Ok(ReadOutcome::Data(1))
                 }
-                Err(e) if would_block(&e) || is_unexpected_eof(&e) => Ok(ReadOutcome::Data(1)),
+                Err(e) if would_block(&e) || is_unexpected_eof(&e, self.io().is_eof()) => {
+                    Ok(ReadOutcome::Data(1))
+                }
                 Err(e) => Err(self.fail(e)),
             };
         }

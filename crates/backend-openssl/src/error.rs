@@ -28,9 +28,16 @@ pub(crate) fn would_block(e: &openssl::ssl::Error) -> bool {
     e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE
 }
 
-/// Whether the error is the transport ending without close_notify.
-pub(crate) fn is_unexpected_eof(e: &openssl::ssl::Error) -> bool {
-    (e.code() == ErrorCode::SYSCALL && e.io_error().is_none() && e.ssl_error().is_none())
+/// `SSL_ERROR_SYSCALL` with no IO error and nothing on the error queue.
+fn syscall_without_reason(e: &openssl::ssl::Error) -> bool {
+    e.code() == ErrorCode::SYSCALL && e.io_error().is_none() && e.ssl_error().is_none()
+}
+
+/// Whether the error is the transport ending without close_notify: OpenSSL
+/// 3's "unexpected eof while reading", or a reasonless `SSL_ERROR_SYSCALL`
+/// once the memory transport has reached its end.
+pub(crate) fn is_unexpected_eof(e: &openssl::ssl::Error, at_eof: bool) -> bool {
+    (at_eof && syscall_without_reason(e))
         || ssl_reasons(e).any(|r| r == R_UNEXPECTED_EOF_WHILE_READING)
 }
 
@@ -43,8 +50,8 @@ fn ssl_reasons(e: &openssl::ssl::Error) -> impl Iterator<Item = i32> + '_ {
 }
 
 /// The polytls category of a failed handshake or record operation on `ssl`.
-pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef) -> Error {
-    if is_unexpected_eof(&e) {
+pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef, at_eof: bool) -> Error {
+    if is_unexpected_eof(&e, at_eof) {
         return Error::UnexpectedEof;
     }
     if e.code() == ErrorCode::ZERO_RETURN {
@@ -62,6 +69,13 @@ pub(crate) fn map(e: openssl::ssl::Error, ssl: &SslRef) -> Error {
         // A TLS-layer failure while processing the peer's bytes that has no
         // finer category: the peer broke the protocol.
         return Error::PeerMisbehaved(format!("openssl: {e}"));
+    }
+    if syscall_without_reason(&e) {
+        // Not at the end of input, and the memory transport cannot fail: a
+        // failure while processing the peer's bytes that left no reason.
+        return Error::PeerMisbehaved(
+            "openssl: the handshake failed without a recorded reason".into(),
+        );
     }
     Error::other(format!("openssl: {e}"), e)
 }

@@ -83,7 +83,8 @@ impl OpenSslSession {
     }
 
     fn fail(&mut self, e: openssl::ssl::Error) -> Error {
-        let err = map(e, self.stream.ssl());
+        let at_eof = self.stream.get_ref().is_eof();
+        let err = map(e, self.stream.ssl(), at_eof);
         self.failed = Some(err.clone());
         err
     }
@@ -125,7 +126,7 @@ impl Session for OpenSslSession {
                     self.flush_early()?;
                 }
                 Err(e) if would_block(&e) => return Ok(()),
-                Err(e) if is_unexpected_eof(&e) => return Ok(()),
+                Err(e) if is_unexpected_eof(&e, self.stream.get_ref().is_eof()) => return Ok(()),
                 Err(e) => return Err(self.fail(e)),
             }
         }
@@ -137,7 +138,9 @@ impl Session for OpenSslSession {
             match self.stream.ssl_peek(&mut probe) {
                 Ok(_) => {}
                 Err(e) if e.code() == ErrorCode::ZERO_RETURN => self.peer_closed = true,
-                Err(e) if would_block(&e) || is_unexpected_eof(&e) => {}
+                Err(e)
+                    if would_block(&e) || is_unexpected_eof(&e, self.stream.get_ref().is_eof()) => {
+                }
                 Err(e) => return Err(self.fail(e)),
             }
         }

@@ -101,6 +101,7 @@ macro_rules! __with_cases {
             data::tampered_record_is_rejected,
             data::peer_sends_fatal_alert,
             data::close_notify_during_handshake,
+            data::client_hello_with_trailing_byte_in_server_name,
             data::read_after_close_is_stable,
             data::random_fragmentation,
             adapters::blocking_over_tcp,

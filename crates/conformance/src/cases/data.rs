@@ -308,6 +308,35 @@ pub fn client_hello_with_garbage_extensions<B: Backend>(b: &B) {
     assert!(matches!(r, Err(Error::PeerMisbehaved(_))), "{r:?}");
 }
 
+/// A ClientHello whose server_name list holds a byte after its one entry
+/// (the name's length cut by one): OpenSSL and BoringSSL refuse it as peer
+/// misbehaviour, and the refusal is reported — BoringSSL answers it with a
+/// decode_error alert but leaves no reason on its error queue, which must
+/// not read as "waiting for more input" (found by the differential fuzzer).
+/// rustls reads the list's first entry and goes on.
+pub fn client_hello_with_trailing_byte_in_server_name<B: Backend>(b: &B) {
+    let cc = b.client_context(&client_config()).expect("ctx");
+    let mut c = cc.connect("localhost").expect("connect");
+    let mut hello = Vec::new();
+    while c.wants_write() {
+        c.write_tls(&mut hello).expect("hello");
+    }
+    let sni = [
+        0x00, 0x00, 0x09, b'l', b'o', b'c', b'a', b'l', b'h', b'o', b's', b't',
+    ];
+    let at = hello
+        .windows(sni.len())
+        .position(|w| w == sni)
+        .expect("the server_name entry");
+    hello[at + 2] = 0x08;
+    let r = feed_server(b, &hello);
+    if b.name() == "rustls" {
+        assert!(r.is_ok(), "{r:?}");
+    } else {
+        assert!(matches!(r, Err(Error::PeerMisbehaved(_))), "{r:?}");
+    }
+}
+
 /// A truncated record followed by EOF fails as `UnexpectedEof`.
 pub fn truncated_record_mid_stream<B: Backend>(b: &B) {
     let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
