@@ -196,3 +196,26 @@ fn an_alert_inside_a_split_handshake_message_is_classified() {
     assert_eq!(o, Class::Error(expected), "{other}");
     assert!(r == o || differential::allowed(r, o).is_some());
 }
+
+#[test]
+fn a_close_notify_after_four_warnings_is_classified() {
+    use polytls_fuzz_targets::Class;
+    let mut flight = Vec::new();
+    for description in [42u8, 41, 40, 40, 0] {
+        flight.extend_from_slice(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x01, description]);
+    }
+    let (r, o, other) = differential::classes(&flight).unwrap();
+    if other == "openssl" {
+        // OpenSSL refuses the first record already: no handshake record yet.
+        assert_eq!(
+            (r, o),
+            (Class::Handshaking, Class::Error("peer_misbehaved"))
+        );
+    } else {
+        // rustls: the fifth warning alert is one too many; BoringSSL ends at
+        // the close_notify.
+        assert_eq!(r, Class::Error("peer_misbehaved"));
+        assert_eq!(o, Class::Error("unexpected_eof"), "{other}");
+    }
+    assert!(differential::allowed(r, o).is_some(), "{other} {o:?}");
+}
