@@ -161,7 +161,8 @@ fn run_with_progress(name: &str, args: &[String]) -> Result<(), String> {
                     .unwrap_or_default()
                     .to_owned();
             }
-            if let Some(pos) = line.find("time:") {
+            // Criterion's change lines ("time: [+1.2% ...]") are not results.
+            if let Some(pos) = line.find("time:").filter(|_| !line.contains('%')) {
                 done += 1;
                 let id = line[..pos].trim();
                 let id = if id.is_empty() { current.as_str() } else { id };

@@ -171,7 +171,12 @@ fn test() -> Result<(), String> {
         targets: fuzz::TARGETS.iter().map(|s| s.to_string()).collect(),
         seconds: 5,
     };
+    let fuzz_started = std::time::Instant::now();
     fuzz::run(&smoke, &cargo)?;
+    eprintln!(
+        "libFuzzer smoke (build and run): {:.0} s",
+        fuzz_started.elapsed().as_secs_f64()
+    );
     eprintln!("xtask test: all checks passed");
     println!(
         "{} passed, {} failed, {} skipped",
