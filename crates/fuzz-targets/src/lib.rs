@@ -11,6 +11,10 @@
 
 #![forbid(unsafe_code)]
 
+// OpenSSL and BoringSSL export the same C symbols: one binary holds one.
+#[cfg(all(feature = "openssl", feature = "boring"))]
+compile_error!("enable one of the `openssl` and `boring` features, not both");
+
 pub mod adapters;
 pub mod config;
 pub mod differential;
