@@ -272,15 +272,21 @@ pub fn garbage_to_server<B: Backend>(b: &B) {
     assert!(matches!(r, Err(Error::PeerMisbehaved(_))), "{r:?}");
 }
 
-/// A real ClientHello with a malformed extension added (a supported_groups
-/// body whose inner length overruns it) is rejected as peer misbehaviour.
-pub fn client_hello_with_garbage_extensions<B: Backend>(b: &B) {
+/// The first flight of a client of `b` connecting to "localhost".
+fn client_hello<B: Backend>(b: &B) -> Vec<u8> {
     let cc = b.client_context(&client_config()).expect("ctx");
     let mut c = cc.connect("localhost").expect("connect");
     let mut hello = Vec::new();
     while c.wants_write() {
         c.write_tls(&mut hello).expect("hello");
     }
+    hello
+}
+
+/// A real ClientHello with a malformed extension added (a supported_groups
+/// body whose inner length overruns it) is rejected as peer misbehaviour.
+pub fn client_hello_with_garbage_extensions<B: Backend>(b: &B) {
+    let mut hello = client_hello(b);
     assert_eq!(hello[0], 0x16, "a handshake record");
     assert_eq!(hello[5], 0x01, "a ClientHello");
     // record(5) handshake(4) version(2) random(32) session id, suites,
@@ -315,12 +321,7 @@ pub fn client_hello_with_garbage_extensions<B: Backend>(b: &B) {
 /// not read as "waiting for more input" (found by the differential fuzzer).
 /// rustls reads the list's first entry and goes on.
 pub fn client_hello_with_trailing_byte_in_server_name<B: Backend>(b: &B) {
-    let cc = b.client_context(&client_config()).expect("ctx");
-    let mut c = cc.connect("localhost").expect("connect");
-    let mut hello = Vec::new();
-    while c.wants_write() {
-        c.write_tls(&mut hello).expect("hello");
-    }
+    let mut hello = client_hello(b);
     let sni = [
         0x00, 0x00, 0x09, b'l', b'o', b'c', b'a', b'l', b'h', b'o', b's', b't',
     ];
