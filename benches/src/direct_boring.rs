@@ -123,14 +123,14 @@ fn identity(b: &mut SslContextBuilder, id: &polytls_api::Identity) {
 impl DirectFactory {
     /// Builds both contexts for `p`.
     pub fn new(p: &Params) -> Self {
-        let mut s = SslContextBuilder::new(SslMethod::tls_server()).expect("ctx");
+        let mut s = SslContextBuilder::new(SslMethod::tls()).expect("ctx");
         common(&mut s, p);
         identity(&mut s, &p.server_identity());
         s.set_session_id_context(b"polytls-bench").expect("sid");
         if p.mutual {
             s.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         }
-        let mut c = SslContextBuilder::new(SslMethod::tls_client()).expect("ctx");
+        let mut c = SslContextBuilder::new(SslMethod::tls()).expect("ctx");
         common(&mut c, p);
         c.set_verify(SslVerifyMode::PEER);
         if p.mutual {

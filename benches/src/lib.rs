@@ -20,6 +20,7 @@ compile_error!("enable one of the `openssl` and `boring` features, not both");
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, Throughput};
+use polytls_api::driver::{ClientDriver, ServerDriver, SessionDriver};
 use polytls_api::{
     Backend, CipherSuite, ClientAuth, ClientConfig, ClientContext, NamedGroup, ProtocolVersion,
     ReadOutcome, ServerConfig, ServerContext, Session,
@@ -105,9 +106,9 @@ impl Params {
 
 /// A polytls session as an endpoint.
 #[derive(Debug)]
-pub struct Api<S>(pub S);
+pub struct Api<S>(pub Session<S>);
 
-impl<S: Session> Endpoint for Api<S> {
+impl<S: SessionDriver> Endpoint for Api<S> {
     fn feed(&mut self, data: &[u8]) -> usize {
         let mut rd = data;
         while !rd.is_empty() {
@@ -139,8 +140,8 @@ impl<S: Session> Endpoint for Api<S> {
 
 /// polytls contexts of one backend as a factory.
 pub struct PolytlsFactory<B: Backend> {
-    client: B::ClientContext,
-    server: B::ServerContext,
+    client: ClientContext<B::ClientDriver>,
+    server: ServerContext<B::ServerDriver>,
 }
 
 impl<B: Backend> PolytlsFactory<B> {
@@ -155,8 +156,8 @@ impl<B: Backend> PolytlsFactory<B> {
 }
 
 impl<B: Backend> Factory for PolytlsFactory<B> {
-    type Client = Api<<B::ClientContext as ClientContext>::Session>;
-    type Server = Api<<B::ServerContext as ServerContext>::Session>;
+    type Client = Api<<B::ClientDriver as ClientDriver>::Session>;
+    type Server = Api<<B::ServerDriver as ServerDriver>::Session>;
     fn client(&self) -> Self::Client {
         Api(self.client.connect("localhost").expect("connect"))
     }

@@ -13,8 +13,9 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use polytls_api::tokio::{TlsAcceptor, TlsConnector, TlsStream};
-use polytls_api::{Backend, ClientContext, ServerContext};
+use polytls_api::driver::{ClientDriver, ServerDriver};
+use polytls_api::tokio_io::{TlsAcceptor, TlsConnector, TlsStream};
+use polytls_api::Backend;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -35,8 +36,8 @@ pub trait TokioTls {
 
 /// polytls' tokio adapter on one backend.
 pub struct PolytlsTokio<B: Backend> {
-    connector: TlsConnector<B::ClientContext>,
-    acceptor: TlsAcceptor<B::ServerContext>,
+    connector: TlsConnector<B::ClientDriver>,
+    acceptor: TlsAcceptor<B::ServerDriver>,
 }
 
 impl<B: Backend> PolytlsTokio<B> {
@@ -50,13 +51,9 @@ impl<B: Backend> PolytlsTokio<B> {
     }
 }
 
-impl<B: Backend> TokioTls for PolytlsTokio<B>
-where
-    <B::ClientContext as ClientContext>::Session: Unpin,
-    <B::ServerContext as ServerContext>::Session: Unpin,
-{
-    type Client = TlsStream<TcpStream, <B::ClientContext as ClientContext>::Session>;
-    type Server = TlsStream<TcpStream, <B::ServerContext as ServerContext>::Session>;
+impl<B: Backend> TokioTls for PolytlsTokio<B> {
+    type Client = TlsStream<TcpStream, <B::ClientDriver as ClientDriver>::Session>;
+    type Server = TlsStream<TcpStream, <B::ServerDriver as ServerDriver>::Session>;
     async fn connect(&self, tcp: TcpStream) -> Self::Client {
         self.connector
             .connect("localhost", tcp)
@@ -184,11 +181,7 @@ pub fn tokio_cases() -> [(&'static str, &'static str, Params, usize); 2] {
 
 /// Registers the tokio cases for `backend`: through polytls, and through the
 /// library's own tokio adapter that `direct` makes for a case.
-pub fn run<B: Backend, D: TokioTls>(c: &mut Criterion, backend: &B, direct: impl Fn(&Params) -> D)
-where
-    <B::ClientContext as ClientContext>::Session: Unpin,
-    <B::ServerContext as ServerContext>::Session: Unpin,
-{
+pub fn run<B: Backend, D: TokioTls>(c: &mut Criterion, backend: &B, direct: impl Fn(&Params) -> D) {
     let name = backend.name();
     for (kind, case, params, size) in tokio_cases() {
         let mut g = c.benchmark_group(format!("{kind}/{case}/{name}"));

@@ -12,37 +12,68 @@ mod packages;
 mod report;
 mod tunnel_bench;
 
-/// Packages and feature sets that are linted and tested, each by its own
-/// cargo invocation, so no binary ever links both OpenSSL and BoringSSL.
-const PACKAGES: &[(&str, &[&str])] = &[
-    ("xtask", &[]),
-    ("polytls-api", &["--features", "tokio"]),
-    ("polytls-rustls", &[]),
-    ("polytls-conformance", &[]),
-    ("polytls", &[]),
-    ("polytls-ossl-common", &[]),
-    ("polytls-openssl", &[]),
-    ("polytls", &["--features", "openssl"]),
-    // The CLI's default build holds rustls and OpenSSL ...
-    ("polytls-cli", &[]),
-    ("polytls-boring", &[]),
-    (
-        "polytls",
-        &["--no-default-features", "--features", "rustls,tokio,boring"],
-    ),
-    // ... and its `boring` build rustls and BoringSSL.
-    (
-        "polytls-cli",
-        &["--no-default-features", "--features", "boring"],
-    ),
-    // The bench binaries run once each under `cargo test` (bench smoke):
-    // rustls, limits and OpenSSL in one build, BoringSSL in the other.
-    ("polytls-bench", &["--features", "openssl"]),
-    ("polytls-bench", &["--features", "boring"]),
-    // Fuzz target bodies replayed over seeds, mutations and regressions.
-    ("polytls-fuzz-targets", &["--features", "openssl"]),
-    ("polytls-fuzz-targets", &["--features", "boring"]),
+/// The packages linted and tested together in one cargo invocation, with
+/// the features they are built with. OpenSSL and BoringSSL never share a
+/// binary, so there are two such worlds: rustls + OpenSSL, and rustls +
+/// BoringSSL. Within a world cargo unifies features once, so every
+/// dependency (aws-lc-sys, BoringSSL) is built once, not per package.
+struct World {
+    name: &'static str,
+    packages: &'static [&'static str],
+    args: &'static [&'static str],
+}
+
+const WORLDS: &[World] = &[
+    World {
+        name: "rustls + OpenSSL",
+        packages: &[
+            "xtask",
+            "polytls-api",
+            "polytls-rustls",
+            "polytls-conformance",
+            "polytls-ossl-common",
+            "polytls-openssl",
+            "polytls",
+            "polytls-cli",
+            "polytls-peer",
+            "polytls-bench",
+            "polytls-fuzz-targets",
+        ],
+        args: &[
+            "--features",
+            "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl",
+        ],
+    },
+    World {
+        name: "rustls + BoringSSL",
+        packages: &[
+            "polytls-boring",
+            "polytls",
+            "polytls-cli",
+            "polytls-peer",
+            "polytls-bench",
+            "polytls-fuzz-targets",
+        ],
+        args: &[
+            "--no-default-features",
+            "--features",
+            "polytls/rustls,polytls/tokio,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
+             polytls-bench/boring,polytls-fuzz-targets/boring",
+        ],
+    },
 ];
+
+impl World {
+    /// `cargo <verb> -p A -p B ... <args>`.
+    fn command<'a>(&'a self, verb: &'a str) -> Vec<&'a str> {
+        let mut v = vec![verb];
+        for p in self.packages {
+            v.extend(["--package", p]);
+        }
+        v.extend_from_slice(self.args);
+        v
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -147,41 +178,80 @@ fn cargo_test(args: &[&str], totals: &mut Totals) -> Result<(), String> {
     }
 }
 
+/// How long each phase of `cargo xtask test` took.
+#[derive(Default)]
+struct Phases(Vec<(String, std::time::Duration)>);
+
+impl Phases {
+    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+        let start = std::time::Instant::now();
+        let r = f();
+        self.0.push((name.to_owned(), start.elapsed()));
+        r
+    }
+
+    fn print(&self) {
+        eprintln!("phase times:");
+        for (name, d) in &self.0 {
+            eprintln!("  {:>7.1} s  {name}", d.as_secs_f64());
+        }
+        let total: f64 = self.0.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        eprintln!("  {total:>7.1} s  in all");
+    }
+}
+
 fn test() -> Result<(), String> {
-    packages::ensure(packages::ALL)?;
-    cargo(&["fmt", "--all", "--check"])?;
-    for (pkg, features) in PACKAGES {
-        let mut args = vec!["clippy", "--package", pkg, "--all-targets"];
-        args.extend_from_slice(features);
-        args.extend_from_slice(&["--", "-D", "warnings"]);
-        cargo(&args)?;
-    }
+    let mut phases = Phases::default();
     let mut totals = Totals::default();
-    for (pkg, features) in PACKAGES {
-        let mut args = vec!["test", "--package", pkg];
-        args.extend_from_slice(features);
-        cargo_test(&args, &mut totals)?;
-    }
-    matrix::run(&cargo)?;
-    // A 5-second libFuzzer run of every target (rustls + OpenSSL build); the
-    // BoringSSL build's targets are replayed by polytls-fuzz-targets' smoke
-    // test above, and fuzzed with `cargo xtask fuzz --backend boring`.
-    let smoke = fuzz::Options {
-        backend: "openssl".into(),
-        targets: fuzz::TARGETS.iter().map(|s| s.to_string()).collect(),
-        seconds: 5,
-    };
-    let fuzz_started = std::time::Instant::now();
-    fuzz::run(&smoke, &cargo)?;
-    eprintln!(
-        "libFuzzer smoke (build and run): {:.0} s",
-        fuzz_started.elapsed().as_secs_f64()
-    );
-    eprintln!("xtask test: all checks passed");
+    let result = run_tests(&mut phases, &mut totals);
+    phases.print();
     println!(
-        "{} passed, {} failed, {} skipped",
+        "{} passed, {} failed, {} skipped (skips are listed with their reasons above each suite)",
         totals.passed, totals.failed, totals.ignored
     );
+    result?;
+    eprintln!("xtask test: all checks passed");
+    Ok(())
+}
+
+fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
+    phases.run("system packages", || packages::ensure(packages::ALL))?;
+    phases.run("rustfmt", || cargo(&["fmt", "--all", "--check"]))?;
+    for world in WORLDS {
+        phases.run(&format!("clippy, {}", world.name), || {
+            let mut args = world.command("clippy");
+            args.extend(["--all-targets", "--", "-D", "warnings"]);
+            cargo(&args)
+        })?;
+        phases.run(&format!("tests, {}", world.name), || {
+            cargo_test(&world.command("test"), totals)
+        })?;
+    }
+    // The facade as a library with rustls alone (the worlds build it with an
+    // OpenSSL-family backend too).
+    phases.run("rustls-only facade", || {
+        cargo(&[
+            "check",
+            "--package",
+            "polytls",
+            "--no-default-features",
+            "--features",
+            "rustls",
+        ])
+    })?;
+    phases.run("interop matrix", || {
+        // The peer binaries, built with each world's features so nothing
+        // rebuilds.
+        for world in WORLDS {
+            let mut args = world.command("build");
+            args.push("--bins");
+            cargo(&args)?;
+        }
+        matrix::run_built()
+    })?;
+    // libFuzzer itself runs with `cargo xtask fuzz`: the fuzz target bodies
+    // are replayed over their seeds, mutations and saved regressions by the
+    // polytls-fuzz-targets tests in both worlds above.
     Ok(())
 }
 

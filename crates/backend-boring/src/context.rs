@@ -1,40 +1,29 @@
 //! Building `SslContext`s from the portable model.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use boring::pkey::PKey;
 use boring::ssl::{
-    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslOptions,
-    SslSessionCacheMode, SslSignatureAlgorithm, SslVerifyMode, SslVersion,
+    AlpnError, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
+    SslVerifyMode, SslVersion,
 };
 use boring::x509::{X509VerifyError, X509};
+use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::{
-    CertificateDer, ClientAuth, ClientConfig, Common, Error, Identity, ProtocolVersion, Result,
-    Roots, ServerConfig, SpkiPin,
+    Capability, CertificateDer, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
+    NamedGroup, ProtocolVersion, Result, Roots, ServerConfig, SpkiPin, Tls12Resumption,
 };
+use polytls_ossl_common::resume::{Cache, Slot};
 use polytls_ossl_common::{
-    alpn_wire, pins_match, select_alpn, DEFAULT_TLS12_SUITES, SESSION_ID_CONTEXT,
+    alpn_wire, pins_match, select_alpn, tls12_cipher_list, SESSION_ID_CONTEXT,
 };
 
 use crate::NAME;
 
-/// Signature algorithms accepted from peers: BoringSSL's defaults plus
-/// Ed25519.
-const VERIFY_ALGORITHMS: &[SslSignatureAlgorithm] = &[
-    SslSignatureAlgorithm::ECDSA_SECP256R1_SHA256,
-    SslSignatureAlgorithm::RSA_PSS_RSAE_SHA256,
-    SslSignatureAlgorithm::RSA_PKCS1_SHA256,
-    SslSignatureAlgorithm::ECDSA_SECP384R1_SHA384,
-    SslSignatureAlgorithm::RSA_PSS_RSAE_SHA384,
-    SslSignatureAlgorithm::RSA_PKCS1_SHA384,
-    SslSignatureAlgorithm::RSA_PSS_RSAE_SHA512,
-    SslSignatureAlgorithm::RSA_PKCS1_SHA512,
-    SslSignatureAlgorithm::ED25519,
-];
-
 fn cfg_err(what: &str) -> impl FnOnce(boring::error::ErrorStack) -> Error + '_ {
-    move |e| Error::InvalidConfig(format!("{NAME}: {what}: {e}"))
+    move |e| Error::config(ConfigErrorKind::Rejected, format!("{NAME}: {what}: {e}"))
 }
 
 fn version(v: ProtocolVersion) -> SslVersion {
@@ -44,23 +33,64 @@ fn version(v: ProtocolVersion) -> SslVersion {
     }
 }
 
-/// Applies `value` with `set` item by item on a scratch context first, so an
-/// item the library does not know is reported by name.
-fn check_items<T: std::fmt::Display>(
-    kind: &str,
-    items: &[T],
-    name: impl Fn(&T) -> &'static str,
-    set: impl Fn(&mut SslContextBuilder, &str) -> std::result::Result<(), boring::error::ErrorStack>,
-) -> Result<String> {
-    for item in items {
-        let mut scratch = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
-        if set(&mut scratch, name(item)).is_err() {
-            return Err(Error::InvalidConfig(format!(
-                "{kind} {item} is not supported by the {NAME} backend"
-            )));
+/// What this OpenSSL accepts, probed once on scratch contexts: the
+/// capabilities come from the library, not from constants.
+pub(crate) struct Probe {
+    groups: HashMap<NamedGroup, bool>,
+    tls13_suites: bool,
+}
+
+pub(crate) fn probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let accepts = |f: &dyn Fn(&mut SslContextBuilder) -> bool| {
+            SslContextBuilder::new(SslMethod::tls())
+                .map(|mut b| f(&mut b))
+                .unwrap_or(false)
+        };
+        Probe {
+            groups: NamedGroup::ALL
+                .iter()
+                .map(|g| {
+                    (
+                        *g,
+                        accepts(&|b| b.set_curves_list(g.openssl_name()).is_ok()),
+                    )
+                })
+                .collect(),
+            // BoringSSL fixes its TLS 1.3 suites (AES-GCM and ChaCha20,
+            // ordered by hardware support): there is no call to restrict them.
+            tls13_suites: false,
         }
+    })
+}
+
+impl Probe {
+    pub(crate) fn group(&self, g: NamedGroup) -> bool {
+        self.groups.get(&g).copied().unwrap_or(false)
     }
-    Ok(items.iter().map(name).collect::<Vec<_>>().join(":"))
+
+    pub(crate) fn tls13_suites(&self) -> bool {
+        self.tls13_suites
+    }
+}
+
+/// Applies `name` with `set` on a scratch context first, so an item the
+/// library does not know is reported by name and capability.
+fn check_item(
+    item: &dyn std::fmt::Display,
+    capability: Capability,
+    name: &str,
+    set: impl Fn(&mut SslContextBuilder, &str) -> std::result::Result<(), boring::error::ErrorStack>,
+) -> Result<()> {
+    let mut scratch = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
+    set(&mut scratch, name).map_err(|_| {
+        Error::unsupported(
+            NAME,
+            capability,
+            format!("{item} is not supported by the {NAME} backend"),
+        )
+    })
 }
 
 fn common(b: &mut SslContextBuilder, c: &Common) -> Result<()> {
@@ -73,48 +103,49 @@ fn common(b: &mut SslContextBuilder, c: &Common) -> Result<()> {
             | SslOptions::NO_RENEGOTIATION
             | SslOptions::CIPHER_SERVER_PREFERENCE,
     );
-    match c.suites_for_enabled_versions() {
-        Some(suites) => {
-            let (tls13, tls12): (Vec<_>, Vec<_>) = suites
-                .into_iter()
-                .partition(|s| s.version() == ProtocolVersion::Tls13);
-            if !tls12.is_empty() {
-                let list = check_items(
-                    "cipher suite",
-                    &tls12,
-                    |s| s.openssl_name(),
-                    |b, n| b.set_cipher_list(n),
-                )?;
-                b.set_cipher_list(&list).map_err(cfg_err("cipher list"))?;
-            }
-            // BoringSSL fixes its TLS 1.3 suites (AES-GCM and ChaCha20,
-            // ordered by hardware support): a restriction cannot be honoured.
-            if let Some(s) = tls13
-                .first()
-                .filter(|_| c.max_version >= ProtocolVersion::Tls13)
-            {
-                if tls13.len() < 3 {
-                    return Err(Error::InvalidConfig(format!(
-                        "cipher suite {s}: the {NAME} backend cannot restrict TLS 1.3 cipher suites"
-                    )));
-                }
-            }
+    let suites = c.effective_suites();
+    for s in suites
+        .iter()
+        .filter(|s| s.version() == ProtocolVersion::Tls12)
+    {
+        check_item(s, Capability::CipherSuite(*s), s.openssl_name(), |b, n| {
+            b.set_cipher_list(n)
+        })?;
+    }
+    let tls12 = tls12_cipher_list(&suites);
+    // An empty TLS 1.2 list is refused by OpenSSL; with TLS 1.2 off it is
+    // never used, so leave the default there.
+    if !tls12.is_empty() {
+        b.set_cipher_list(&tls12).map_err(cfg_err("cipher list"))?;
+    }
+    // BoringSSL's TLS 1.3 suites are fixed: only the full set can be asked
+    // for.
+    let tls13: Vec<_> = suites
+        .iter()
+        .filter(|s| s.version() == ProtocolVersion::Tls13)
+        .collect();
+    if let Some(s) = tls13.first().filter(|_| tls13.len() < 3) {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::CipherSuite(**s),
+            format!("cipher suite {s}: the {NAME} backend cannot restrict TLS 1.3 cipher suites"),
+        ));
+    }
+    let (groups, _) = c.effective_groups(|g| probe().group(g));
+    for g in &groups {
+        if !probe().group(*g) {
+            return Err(Error::unsupported(
+                NAME,
+                Capability::Group(*g),
+                format!("key-exchange group {g} is not supported by the {NAME} backend"),
+            ));
         }
-        None => b
-            .set_cipher_list(DEFAULT_TLS12_SUITES)
-            .map_err(cfg_err("cipher list"))?,
     }
-    if let Some(groups) = &c.groups {
-        let list = check_items(
-            "key-exchange group",
-            groups,
-            |g| g.openssl_name(),
-            |b, n| b.set_curves_list(n),
-        )?;
-        b.set_curves_list(&list).map_err(cfg_err("groups"))?;
-    }
-    // BoringSSL's default verification list leaves out Ed25519; offer it too.
-    b.set_verify_algorithm_prefs(VERIFY_ALGORITHMS)
+    let list: Vec<&str> = groups.iter().map(|g| g.openssl_name()).collect();
+    b.set_curves_list(&list.join(":"))
+        .map_err(cfg_err("groups"))?;
+    let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
+    b.set_sigalgs_list(&sigalgs.join(":"))
         .map_err(cfg_err("signature algorithms"))?;
     if let Some(kl) = &c.key_log {
         let kl = kl.clone();
@@ -125,9 +156,12 @@ fn common(b: &mut SslContextBuilder, c: &Common) -> Result<()> {
 
 fn set_identity(b: &mut SslContextBuilder, id: &Identity) -> Result<()> {
     let mut chain = id.chain().iter();
-    let leaf = chain
-        .next()
-        .ok_or_else(|| Error::InvalidConfig("empty chain".into()))?;
+    let leaf = chain.next().ok_or_else(|| {
+        Error::config(
+            ConfigErrorKind::Contradiction,
+            "an identity needs a certificate",
+        )
+    })?;
     let leaf = X509::from_der(leaf).map_err(cfg_err("certificate"))?;
     b.set_certificate(&leaf).map_err(cfg_err("certificate"))?;
     for extra in chain {
@@ -135,18 +169,26 @@ fn set_identity(b: &mut SslContextBuilder, id: &Identity) -> Result<()> {
             .map_err(cfg_err("chain certificate"))?;
     }
     let key = PKey::private_key_from_der(id.key().secret_der()).map_err(cfg_err("private key"))?;
+    let mismatch = || {
+        Error::config(
+            ConfigErrorKind::KeyMismatch,
+            format!("{NAME}: the private key does not match the certificate"),
+        )
+    };
+    if !leaf.public_key().is_ok_and(|public| public.public_eq(&key)) {
+        return Err(mismatch());
+    }
     b.set_private_key(&key).map_err(cfg_err("private key"))?;
-    b.check_private_key().map_err(|_| {
-        Error::InvalidConfig(format!(
-            "{NAME}: the private key does not match the certificate"
-        ))
-    })
+    b.check_private_key().map_err(|_| mismatch())
 }
 
 fn add_roots(b: &mut SslContextBuilder, roots: &Roots) -> Result<()> {
     for (i, der) in roots.certs().iter().enumerate() {
         let cert = X509::from_der(der).map_err(|e| {
-            Error::InvalidConfig(format!("root certificate #{i} is not usable: {e}"))
+            Error::config(
+                ConfigErrorKind::Rejected,
+                format!("root certificate #{i} is not usable: {e}"),
+            )
         })?;
         b.cert_store_mut()
             .add_cert(cert)
@@ -156,7 +198,7 @@ fn add_roots(b: &mut SslContextBuilder, roots: &Roots) -> Result<()> {
 }
 
 fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder> {
-    let mut b = SslContextBuilder::new(SslMethod::tls_server()).map_err(cfg_err("context"))?;
+    let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
     set_identity(&mut b, id)?;
     b.set_session_id_context(SESSION_ID_CONTEXT)
@@ -178,8 +220,25 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
             select_alpn(&prefs, client).ok_or(AlpnError::ALERT_FATAL)
         });
     }
+    let r = &cfg.resumption;
     if cfg.common.resumption {
         b.set_session_cache_mode(SslSessionCacheMode::SERVER);
+        b.set_session_cache_size(u32::try_from(r.cache_size).unwrap_or(u32::MAX));
+        if r.lifetime.is_some() {
+            return Err(Error::unsupported(
+                NAME,
+                Capability::ResumptionLifetime,
+                "the boring crate cannot set the session timeout; BoringSSL's own apply \
+                 (2 hours for TLS 1.2, 2 days for TLS 1.3 tickets)",
+            ));
+        }
+        if r.tls12 == Tls12Resumption::SessionIds {
+            // BoringSSL then keeps TLS 1.3 sessions in its cache too.
+            b.set_options(SslOptions::NO_TICKET);
+        }
+        if let Some(keys) = &r.ticket_keys {
+            crate::ffi::set_ticket_keys(&mut b, keys);
+        }
     } else {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
         b.set_options(SslOptions::NO_TICKET);
@@ -188,24 +247,32 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
 }
 
 /// The server context; SNI identities are contexts of their own that the
-/// servername callback switches to.
+/// servername callback switches to, chosen by polytls' one selector.
 pub(crate) fn server_context(cfg: &ServerConfig) -> Result<SslContext> {
-    cfg.validate()?;
+    if cfg.max_early_data > 0 {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::ServerEarlyData,
+            "early data is not wired up on this backend",
+        ));
+    }
     let mut b = server_builder(cfg, &cfg.identity)?;
-    if !cfg.sni_identities.is_empty() {
-        let by_name = cfg
+    let selector = cfg.sni_selector();
+    if !selector.is_empty() {
+        let by_index = cfg
             .sni_identities
             .iter()
-            .map(|(n, id)| Ok((n.clone(), server_builder(cfg, id)?.build())))
+            .map(|(_, id)| Ok(server_builder(cfg, id)?.build()))
             .collect::<Result<Vec<_>>>()?;
         b.set_servername_callback(move |ssl, _| {
-            let Some(name) = ssl.servername(NameType::HOST_NAME) else {
-                return Ok(());
-            };
-            let found = by_name.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
-            if let Some((_, ctx)) = found {
+            let sni = ssl.servername(boring::ssl::NameType::HOST_NAME);
+            if let Some(ctx) = selector
+                .select(sni)
+                .checked_sub(1)
+                .and_then(|i| by_index.get(i))
+            {
                 ssl.set_ssl_context(ctx)
-                    .map_err(|_| SniError::ALERT_FATAL)?;
+                    .map_err(|_| boring::ssl::SniError::ALERT_FATAL)?;
             }
             Ok(())
         });
@@ -218,11 +285,34 @@ pub(crate) fn server_context(cfg: &ServerConfig) -> Result<SslContext> {
 pub(crate) struct ClientSettings {
     pub(crate) send_sni: bool,
     pub(crate) check_hostname: bool,
+    /// The resumption cache; `None` when resumption is off.
+    pub(crate) cache: Option<Arc<Cache>>,
+}
+
+/// Where a client connection's resumption [`Slot`] lives in its `SSL`.
+fn slot_index() -> Result<boring::ex_data::Index<Ssl, Arc<Slot>>> {
+    static INDEX: OnceLock<std::result::Result<boring::ex_data::Index<Ssl, Arc<Slot>>, String>> =
+        OnceLock::new();
+    INDEX
+        .get_or_init(|| Ssl::new_ex_index().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| {
+            Error::other(
+                format!("{NAME}: no ex_data index"),
+                std::io::Error::other(e),
+            )
+        })
 }
 
 pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSettings)> {
-    cfg.validate()?;
-    let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(cfg_err("context"))?;
+    if cfg.early_data {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::ClientEarlyData,
+            "early data is not wired up on this backend",
+        ));
+    }
+    let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
     add_roots(&mut b, &cfg.roots)?;
     if let Some(id) = &cfg.identity {
@@ -232,9 +322,24 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
         b.set_alpn_protos(&alpn_wire(&cfg.common.alpn))
             .map_err(cfg_err("ALPN"))?;
     }
-    // Client-side resumption needs `SSL_set_session`, which the boring crate
-    // offers only as `unsafe`; polytls forbids unsafe code.
-    b.set_session_cache_mode(SslSessionCacheMode::OFF);
+    let cache = if cfg.common.resumption {
+        // polytls keeps the sessions (as DER, per server name); BoringSSL's
+        // internal store stays empty and only reports new sessions.
+        b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
+        let index = slot_index()?;
+        b.set_new_session_callback(move |ssl, session| {
+            let Some(slot) = ssl.ex_data(index) else {
+                return;
+            };
+            if let Ok(der) = session.to_der() {
+                slot.store(der, session.protocol_version() == SslVersion::TLS1_3);
+            }
+        });
+        Some(Arc::new(Cache::new(cfg.session_cache_size)))
+    } else {
+        b.set_session_cache_mode(SslSessionCacheMode::OFF);
+        None
+    };
     let pins: Arc<Vec<SpkiPin>> = Arc::new(cfg.pins.clone());
     let accept_invalid = cfg.danger_accept_invalid_certs;
     b.set_verify_callback(SslVerifyMode::PEER, move |ok, ctx| {
@@ -263,19 +368,21 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
     let settings = ClientSettings {
         send_sni: cfg.send_sni,
         check_hostname: !cfg.danger_accept_invalid_certs && !cfg.danger_accept_invalid_hostnames,
+        cache,
     };
     Ok((b.build(), settings))
 }
 
-/// Per-connection client setup: SNI and the name the certificate must match.
+/// Per-connection client setup: SNI, the name the certificate must match,
+/// and the resumption slot.
 pub(crate) fn client_ssl(
     ctx: &SslContext,
     settings: &ClientSettings,
     server_name: &str,
-) -> Result<boring::ssl::Ssl> {
-    let mut ssl = boring::ssl::Ssl::new(ctx).map_err(cfg_err("session"))?;
+    slot: Option<&Arc<Slot>>,
+) -> Result<Ssl> {
+    let mut ssl = Ssl::new(ctx).map_err(cfg_err("session"))?;
     let ip = server_name.parse::<IpAddr>().ok();
-    polytls_api::check_server_name(server_name)?;
     if settings.send_sni && ip.is_none() {
         ssl.set_hostname(server_name).map_err(cfg_err("SNI"))?;
     }
@@ -286,6 +393,9 @@ pub(crate) fn client_ssl(
             Some(ip) => param.set_ip(ip).map_err(cfg_err("IP check"))?,
             None => param.set_host(server_name).map_err(cfg_err("host check"))?,
         }
+    }
+    if let Some(slot) = slot {
+        ssl.set_ex_data(slot_index()?, slot.clone());
     }
     Ok(ssl)
 }

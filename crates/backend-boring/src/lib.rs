@@ -1,32 +1,48 @@
 //! # polytls-boring — the BoringSSL backend
 //!
 //! Implements the polytls [`Backend`] on BoringSSL through Cloudflare's
-//! `boring` crate (BoringSSL is built from source). Line for line parallel to
-//! `polytls-openssl`: each [`BoringSession`] runs an `SSL` over an in-memory
-//! stream ([`MemIo`](polytls_api::memio::MemIo)) whose reads return
-//! `WouldBlock` when empty, so `WANT_READ` becomes "needs input": a sans-IO
-//! session, no sockets, no `unsafe`.
+//! `boring` crate (BoringSSL is built from source): a driver
+//! ([`BoringDriver`], an `SSL` over polytls' in-memory transport) for the
+//! OpenSSL-family session that `polytls-ossl-common` writes once, plus the
+//! context code. `WANT_READ` becomes "needs input": a sans-IO session, no
+//! sockets.
 //!
 //! Client authentication uses the classic verify modes:
 //! `ClientAuth::None` = `VERIFY_NONE`, `Optional` = `VERIFY_PEER`,
 //! `Required` = `VERIFY_PEER | FAIL_IF_NO_PEER_CERT`. BoringSSL never
-//! renegotiates as a server, and its clients refuse by default.
+//! renegotiates as a server, and answers a client's attempt with a fatal
+//! `no_renegotiation` alert.
 //!
-//! Not supported: client-side resumption
-//! ([`Capability::ClientResumption`]) — it needs `SSL_set_session`, which the
-//! `boring` crate exposes only as `unsafe`, and polytls forbids unsafe code;
-//! restricting TLS 1.3 cipher suites (BoringSSL fixes them); X448.
+//! Clients resume: sessions are kept as DER per context and server name and
+//! attached with `SSL_set_session`. BoringSSL ignores TLS 1.3 tickets that
+//! arrive after the client sent close_notify, so a client that half-closes
+//! before reading the reply does not resume next time (the other backends
+//! keep such tickets). servers take rotating [`TicketKeys`]
+//! through the ticket-key callback — together the only `unsafe` in this
+//! crate, in one audited module. Not supported: restricting TLS 1.3 cipher
+//! suites (BoringSSL fixes them), X448, another resumption lifetime, early
+//! data.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod context;
+mod driver;
 mod error;
-mod session;
+#[allow(
+    unsafe_code,
+    reason = "the audited module: session attach and ticket-key callback"
+)]
+mod ffi;
 
 use boring::ssl::{Ssl, SslContext};
-use polytls_api::{Backend, Capability, ClientConfig, Error, NamedGroup, Result, ServerConfig};
+use polytls_api::driver::{ClientDriver, Offer, ServerDriver, SessionBlob, Valid};
+use polytls_api::{
+    Backend, Capability, ClientConfig, Error, MisuseKind, ProtocolVersion, Result, ServerConfig,
+};
+use polytls_ossl_common::resume::Slot;
+use polytls_ossl_common::OsslSession;
 
-pub use session::BoringSession;
+pub use driver::BoringDriver;
 
 pub(crate) const NAME: &str = "boring";
 
@@ -35,8 +51,8 @@ pub(crate) const NAME: &str = "boring";
 pub struct Boring;
 
 impl Backend for Boring {
-    type ClientContext = BoringClientContext;
-    type ServerContext = BoringServerContext;
+    type ClientDriver = BoringClientContext;
+    type ServerDriver = BoringServerContext;
 
     fn name(&self) -> &'static str {
         NAME
@@ -47,31 +63,43 @@ impl Backend for Boring {
     }
 
     fn supports(&self, capability: Capability) -> bool {
+        let probe = context::probe();
         match capability {
-            Capability::Group(g) => g != NamedGroup::X448,
-            Capability::CipherSuite(s) => s.version() != polytls_api::ProtocolVersion::Tls13,
-            Capability::ClientResumption => false,
+            Capability::Group(g) => probe.group(g),
+            Capability::CipherSuite(s) if s.version() == ProtocolVersion::Tls13 => {
+                probe.tls13_suites()
+            }
+            Capability::ResumptionLifetime
+            | Capability::ClientEarlyData
+            | Capability::ServerEarlyData => false,
             _ => true,
         }
     }
 
-    fn client_context(&self, config: &ClientConfig) -> Result<BoringClientContext> {
-        let (ctx, settings) = context::client_context(config)?;
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<BoringClientContext> {
+        let (ctx, settings) = context::client_context(&config)?;
         Ok(BoringClientContext { ctx, settings })
     }
 
-    fn server_context(&self, config: &ServerConfig) -> Result<BoringServerContext> {
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<BoringServerContext> {
         Ok(BoringServerContext {
-            ctx: context::server_context(config)?,
+            ctx: context::server_context(&config)?,
         })
     }
 }
 
-/// A BoringSSL client `SSL_CTX`.
+/// A BoringSSL client `SSL_CTX` and its resumption cache.
 #[derive(Clone)]
 pub struct BoringClientContext {
     ctx: SslContext,
     settings: context::ClientSettings,
+}
+
+impl BoringClientContext {
+    /// The BoringSSL `SSL_CTX` underneath (outside the portable guarantee).
+    pub fn ssl_context(&self) -> &SslContext {
+        &self.ctx
+    }
 }
 
 impl std::fmt::Debug for BoringClientContext {
@@ -81,15 +109,34 @@ impl std::fmt::Debug for BoringClientContext {
     }
 }
 
-impl polytls_api::ClientContext for BoringClientContext {
-    type Session = BoringSession;
+impl ClientDriver for BoringClientContext {
+    type Session = OsslSession<BoringDriver>;
 
-    fn connect(&self, server_name: &str) -> Result<BoringSession> {
-        let ssl = context::client_ssl(&self.ctx, &self.settings, server_name)?;
-        let mut session = BoringSession::new(ssl, false)?;
-        // Produce the ClientHello now, so it is ready to be written.
-        polytls_api::Session::process_new_packets(&mut session)?;
-        Ok(session)
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Self::Session> {
+        let slot = self
+            .settings
+            .cache
+            .as_ref()
+            .map(|cache| Slot::new(cache.clone(), server_name));
+        let der = match offer {
+            Offer::Cache => slot.as_ref().and_then(|s| s.from_cache()),
+            Offer::State(SessionBlob::Der(der)) if slot.is_some() => Some(der),
+            Offer::State(_) => {
+                return Err(Error::misuse(
+                    MisuseKind::ForeignResumption,
+                    "resumption state this context cannot offer",
+                ))
+            }
+        };
+        let mut ssl = context::client_ssl(&self.ctx, &self.settings, server_name, slot.as_ref())?;
+        if let Some(der) = der {
+            ffi::attach_session(&mut ssl, &der)?;
+        }
+        OsslSession::client(BoringDriver::new(ssl, false), slot)
+    }
+
+    fn exports_resumption(&self) -> bool {
+        true
     }
 }
 
@@ -99,6 +146,13 @@ pub struct BoringServerContext {
     ctx: SslContext,
 }
 
+impl BoringServerContext {
+    /// The BoringSSL `SSL_CTX` underneath (outside the portable guarantee).
+    pub fn ssl_context(&self) -> &SslContext {
+        &self.ctx
+    }
+}
+
 impl std::fmt::Debug for BoringServerContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoringServerContext")
@@ -106,11 +160,11 @@ impl std::fmt::Debug for BoringServerContext {
     }
 }
 
-impl polytls_api::ServerContext for BoringServerContext {
-    type Session = BoringSession;
+impl ServerDriver for BoringServerContext {
+    type Session = OsslSession<BoringDriver>;
 
-    fn accept(&self) -> Result<BoringSession> {
-        let ssl = Ssl::new(&self.ctx).map_err(|e| Error::other("boring: SSL_new", e))?;
-        BoringSession::new(ssl, true)
+    fn accept(&self) -> Result<Self::Session> {
+        let ssl = Ssl::new(&self.ctx).map_err(|e| Error::other(format!("{NAME}: SSL_new"), e))?;
+        Ok(OsslSession::server(BoringDriver::new(ssl, true)))
     }
 }

@@ -1,2 +1,13 @@
 //! The shared conformance suite on BoringSSL, static and dyn paths.
-polytls_conformance::conformance_tests!(polytls_boring::Boring);
+
+use polytls_conformance::{Expectations, Quirk};
+
+/// What BoringSSL does differently from the other backends.
+static EXPECTED: Expectations = Expectations {
+    skips: &[],
+    quirks: &[Quirk::TicketsIgnoredAfterCloseNotify],
+};
+
+fn main() -> std::process::ExitCode {
+    polytls_conformance::run(polytls_boring::Boring, &EXPECTED)
+}

@@ -1,32 +1,45 @@
 //! # polytls-openssl — the OpenSSL backend
 //!
 //! Implements the polytls [`Backend`] on the system OpenSSL (3.x) through the
-//! `openssl` crate. OpenSSL wants a stream; each [`OpenSslSession`] gives it
-//! an in-memory one ([`MemIo`](polytls_api::memio::MemIo)) whose reads return
-//! `WouldBlock` when empty, so `WANT_READ` becomes "needs input" and all
-//! output is collected for the caller: a sans-IO session, no sockets, no
-//! `unsafe`.
+//! `openssl` crate: a driver ([`OpenSslDriver`], an `SSL` over polytls'
+//! in-memory transport) for the OpenSSL-family session that
+//! `polytls-ossl-common` writes once, plus the context code. `WANT_READ`
+//! becomes "needs input" and all output is collected for the caller: a
+//! sans-IO session, no sockets.
 //!
 //! Client authentication uses OpenSSL's classic verify modes:
 //! `ClientAuth::None` = `VERIFY_NONE`, `Optional` = `VERIFY_PEER`,
 //! `Required` = `VERIFY_PEER | FAIL_IF_NO_PEER_CERT`. Renegotiation is
 //! refused (`SSL_OP_NO_RENEGOTIATION`).
 //!
-//! Not supported: client-side resumption
-//! ([`Capability::ClientResumption`]) — it needs `SSL_set_session`, which the
-//! `openssl` crate exposes only as `unsafe` (rust-openssl issue #1041), and
-//! polytls forbids unsafe code. Servers resume sessions normally.
+//! Clients resume: sessions are kept as DER per context and server name and
+//! attached with `SSL_set_session` — with the ticket key, the only `unsafe`
+//! in this crate, in one audited module. Resumption state can be saved as
+//! bytes ([`Capability::ResumptionExport`]). Ticket keys: one key
+//! (rotation, [`Capability::TicketKeyRotation`], needs a callback the
+//! bindings lack); the resumption lifetime stays OpenSSL's 2 hours.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod context;
+mod driver;
 mod error;
-mod session;
+#[allow(
+    unsafe_code,
+    reason = "the audited module: session attach and ticket key"
+)]
+mod ffi;
 
-use openssl::ssl::{Ssl, SslContext};
-use polytls_api::{Backend, Capability, ClientConfig, Error, NamedGroup, Result, ServerConfig};
+use openssl::ssl::{Ssl, SslContext, SslStream};
+use polytls_api::driver::{ClientDriver, Offer, ServerDriver, SessionBlob, Valid};
+use polytls_api::memio::MemIo;
+use polytls_api::{
+    Backend, Capability, ClientConfig, Error, MisuseKind, ProtocolVersion, Result, ServerConfig,
+};
+use polytls_ossl_common::resume::Slot;
+use polytls_ossl_common::OsslSession;
 
-pub use session::OpenSslSession;
+pub use driver::OpenSslDriver;
 
 pub(crate) const NAME: &str = "openssl";
 
@@ -35,8 +48,8 @@ pub(crate) const NAME: &str = "openssl";
 pub struct OpenSsl;
 
 impl Backend for OpenSsl {
-    type ClientContext = OpenSslClientContext;
-    type ServerContext = OpenSslServerContext;
+    type ClientDriver = OpenSslClientContext;
+    type ServerDriver = OpenSslServerContext;
 
     fn name(&self) -> &'static str {
         NAME
@@ -47,30 +60,44 @@ impl Backend for OpenSsl {
     }
 
     fn supports(&self, capability: Capability) -> bool {
+        let probe = context::probe();
         match capability {
-            Capability::Group(g) => g != NamedGroup::X25519MLKEM768,
-            Capability::ClientResumption => false,
+            Capability::Group(g) => probe.group(g),
+            Capability::CipherSuite(s) if s.version() == ProtocolVersion::Tls13 => {
+                probe.tls13_suites()
+            }
+            Capability::TicketKeyRotation
+            | Capability::ResumptionLifetime
+            | Capability::ClientEarlyData
+            | Capability::ServerEarlyData => false,
             _ => true,
         }
     }
 
-    fn client_context(&self, config: &ClientConfig) -> Result<OpenSslClientContext> {
-        let (ctx, settings) = context::client_context(config)?;
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<OpenSslClientContext> {
+        let (ctx, settings) = context::client_context(&config)?;
         Ok(OpenSslClientContext { ctx, settings })
     }
 
-    fn server_context(&self, config: &ServerConfig) -> Result<OpenSslServerContext> {
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<OpenSslServerContext> {
         Ok(OpenSslServerContext {
-            ctx: context::server_context(config)?,
+            ctx: context::server_context(&config)?,
         })
     }
 }
 
-/// An OpenSSL client `SSL_CTX`.
+/// An OpenSSL client `SSL_CTX` and its resumption cache.
 #[derive(Clone)]
 pub struct OpenSslClientContext {
     ctx: SslContext,
     settings: context::ClientSettings,
+}
+
+impl OpenSslClientContext {
+    /// The OpenSSL `SSL_CTX` underneath (outside the portable guarantee).
+    pub fn ssl_context(&self) -> &SslContext {
+        &self.ctx
+    }
 }
 
 impl std::fmt::Debug for OpenSslClientContext {
@@ -80,22 +107,54 @@ impl std::fmt::Debug for OpenSslClientContext {
     }
 }
 
-impl polytls_api::ClientContext for OpenSslClientContext {
-    type Session = OpenSslSession;
+fn stream(ssl: Ssl) -> Result<OpenSslDriver> {
+    let stream = SslStream::new(ssl, MemIo::new())
+        .map_err(|e| Error::other(format!("{NAME}: cannot create a session"), e))?;
+    Ok(OpenSslDriver { stream })
+}
 
-    fn connect(&self, server_name: &str) -> Result<OpenSslSession> {
-        let ssl = context::client_ssl(&self.ctx, &self.settings, server_name)?;
-        let mut session = OpenSslSession::new(ssl, false)?;
-        // Produce the ClientHello now, so it is ready to be written.
-        polytls_api::Session::process_new_packets(&mut session)?;
-        Ok(session)
+impl ClientDriver for OpenSslClientContext {
+    type Session = OsslSession<OpenSslDriver>;
+
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Self::Session> {
+        let slot = self
+            .settings
+            .cache
+            .as_ref()
+            .map(|cache| Slot::new(cache.clone(), server_name));
+        let der = match offer {
+            Offer::Cache => slot.as_ref().and_then(|s| s.from_cache()),
+            Offer::State(SessionBlob::Der(der)) if slot.is_some() => Some(der),
+            Offer::State(_) => {
+                return Err(Error::misuse(
+                    MisuseKind::ForeignResumption,
+                    "resumption state this context cannot offer",
+                ))
+            }
+        };
+        let mut ssl = context::client_ssl(&self.ctx, &self.settings, server_name, slot.as_ref())?;
+        if let Some(der) = der {
+            ffi::attach_session(&mut ssl, &der)?;
+        }
+        OsslSession::client(stream(ssl)?, slot)
+    }
+
+    fn exports_resumption(&self) -> bool {
+        true
     }
 }
 
-/// An OpenSSL server `SSL_CTX`: holds the ticket keys and session cache.
+/// An OpenSSL server `SSL_CTX`: holds the ticket key and session cache.
 #[derive(Clone)]
 pub struct OpenSslServerContext {
     ctx: SslContext,
+}
+
+impl OpenSslServerContext {
+    /// The OpenSSL `SSL_CTX` underneath (outside the portable guarantee).
+    pub fn ssl_context(&self) -> &SslContext {
+        &self.ctx
+    }
 }
 
 impl std::fmt::Debug for OpenSslServerContext {
@@ -105,12 +164,13 @@ impl std::fmt::Debug for OpenSslServerContext {
     }
 }
 
-impl polytls_api::ServerContext for OpenSslServerContext {
-    type Session = OpenSslSession;
+impl ServerDriver for OpenSslServerContext {
+    type Session = OsslSession<OpenSslDriver>;
 
-    fn accept(&self) -> Result<OpenSslSession> {
-        let mut ssl = Ssl::new(&self.ctx).map_err(|e| Error::other("openssl: SSL_new", e))?;
+    fn accept(&self) -> Result<Self::Session> {
+        let mut ssl =
+            Ssl::new(&self.ctx).map_err(|e| Error::other(format!("{NAME}: SSL_new"), e))?;
         ssl.set_accept_state();
-        OpenSslSession::new(ssl, true)
+        Ok(OsslSession::server(stream(ssl)?))
     }
 }

@@ -1,62 +1,102 @@
 //! Building rustls configurations from the portable model.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::keylog::format_line;
 use polytls_api::{
-    check_pins, ClientAuth, ClientConfig, Common, Error, Identity, KeyLog, ProtocolVersion, Result,
-    Roots, ServerConfig, SpkiPin,
+    check_pins, Capability, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
+    KeyLog, NamedGroup, ProtocolVersion, Result, Roots, ServerConfig, SniSelector, SpkiPin,
+    TicketKey, TicketKeys, Tls12Resumption,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
-use rustls::crypto::{aws_lc_rs, CryptoProvider};
+use rustls::crypto::{aws_lc_rs, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::{
-    ClientHello, NoServerSessionStorage, ResolvesServerCert, WebPkiClientVerifier,
+    ClientHello, NoServerSessionStorage, ResolvesServerCert, ServerSessionMemoryCache,
+    WebPkiClientVerifier,
 };
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedProtocolVersion};
 
 use crate::error::PinMismatch;
+use crate::store::SharedStore;
+use crate::tickets::KeyedTicketer;
 use crate::NAME;
 
-/// The aws-lc-rs provider narrowed to the configured suites and groups.
+/// The aws-lc-rs provider narrowed to the configured (or portable default)
+/// suites, groups and signature schemes.
 pub(crate) fn provider(common: &Common) -> Result<Arc<CryptoProvider>> {
     let mut p = aws_lc_rs::default_provider();
-    if let Some(suites) = common.suites_for_enabled_versions() {
-        p.cipher_suites = suites
+    p.cipher_suites = common
+        .effective_suites()
+        .iter()
+        .map(|s| {
+            aws_lc_rs::ALL_CIPHER_SUITES
+                .iter()
+                .find(|c| u16::from(c.suite()) == s.code())
+                .copied()
+                .ok_or_else(|| {
+                    Error::unsupported(
+                        NAME,
+                        Capability::CipherSuite(*s),
+                        format!("cipher suite {s} is not supported by the {NAME} backend"),
+                    )
+                })
+        })
+        .collect::<Result<_>>()?;
+    let find = |g: NamedGroup| {
+        aws_lc_rs::ALL_KX_GROUPS
             .iter()
-            .map(|s| {
-                aws_lc_rs::ALL_CIPHER_SUITES
-                    .iter()
-                    .find(|c| u16::from(c.suite()) == s.code())
-                    .copied()
-                    .ok_or_else(|| {
-                        Error::InvalidConfig(format!(
-                            "cipher suite {s} is not supported by the {NAME} backend"
-                        ))
-                    })
+            .find(|k| u16::from(k.name()) == g.code())
+            .copied()
+    };
+    let (groups, configured) = common.effective_groups(|g| find(g).is_some());
+    p.kx_groups = groups
+        .iter()
+        .map(|g| {
+            find(*g).ok_or_else(|| {
+                debug_assert!(configured);
+                Error::unsupported(
+                    NAME,
+                    Capability::Group(*g),
+                    format!("key-exchange group {g} is not supported by the {NAME} backend"),
+                )
             })
-            .collect::<Result<_>>()?;
-    }
-    if let Some(groups) = &common.groups {
-        p.kx_groups = groups
-            .iter()
-            .map(|g| {
-                aws_lc_rs::ALL_KX_GROUPS
-                    .iter()
-                    .find(|k| u16::from(k.name()) == g.code())
-                    .copied()
-                    .ok_or_else(|| {
-                        Error::InvalidConfig(format!(
-                            "key-exchange group {g} is not supported by the {NAME} backend"
-                        ))
-                    })
-            })
-            .collect::<Result<_>>()?;
-    }
+        })
+        .collect::<Result<_>>()?;
+    p.signature_verification_algorithms = verify_algorithms();
     Ok(Arc::new(p))
 }
+
+/// aws-lc-rs' verification algorithms, with handshake signatures limited to
+/// the portable schemes ([`polytls_api::defaults::SIGNATURE_SCHEMES`]);
+/// certificate signatures keep the full set.
+fn verify_algorithms() -> WebPkiSupportedAlgorithms {
+    static MAPPING: OnceLock<Vec<SchemeMapping>> = OnceLock::new();
+    let base = aws_lc_rs::default_provider().signature_verification_algorithms;
+    let mapping = MAPPING.get_or_init(|| {
+        base.mapping
+            .iter()
+            .filter(|(scheme, _)| {
+                SIGNATURE_SCHEMES
+                    .iter()
+                    .any(|p| p.code() == u16::from(*scheme))
+            })
+            .copied()
+            .collect()
+    });
+    WebPkiSupportedAlgorithms {
+        all: base.all,
+        mapping,
+    }
+}
+
+type SchemeMapping = (
+    SignatureScheme,
+    &'static [&'static dyn rustls::pki_types::SignatureVerificationAlgorithm],
+);
 
 pub(crate) fn versions(common: &Common) -> Vec<&'static SupportedProtocolVersion> {
     common
@@ -73,7 +113,10 @@ fn root_store(roots: &Roots) -> Result<Arc<RootCertStore>> {
     let mut store = RootCertStore::empty();
     for (i, cert) in roots.certs().iter().enumerate() {
         store.add(cert.clone()).map_err(|e| {
-            Error::InvalidConfig(format!("root certificate #{i} is not usable: {e}"))
+            Error::config(
+                ConfigErrorKind::Rejected,
+                format!("root certificate #{i} is not usable: {e}"),
+            )
         })?;
     }
     Ok(Arc::new(store))
@@ -83,13 +126,19 @@ fn certified_key(id: &Identity, provider: &CryptoProvider) -> Result<Arc<Certifi
     let key = provider
         .key_provider
         .load_private_key(id.key().clone_key())
-        .map_err(|e| Error::InvalidConfig(format!("unusable private key: {e}")))?;
+        .map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Rejected,
+                format!("unusable private key: {e}"),
+            )
+        })?;
     let ck = CertifiedKey::new(id.chain().to_vec(), key);
     match ck.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
         Err(_) => {
-            return Err(Error::InvalidConfig(
-                "the private key does not match the certificate".into(),
+            return Err(Error::config(
+                ConfigErrorKind::KeyMismatch,
+                format!("{NAME}: the private key does not match the certificate"),
             ))
         }
     }
@@ -111,30 +160,60 @@ impl rustls::KeyLog for KeyLogBridge {
 }
 
 fn config_error(e: rustls::Error) -> Error {
-    Error::InvalidConfig(format!("{NAME}: {e}"))
+    Error::config(ConfigErrorKind::Rejected, format!("{NAME}: {e}"))
 }
 
-/// Chooses the server identity by SNI.
+/// Chooses the server identity by SNI, with polytls' one selector.
 #[derive(Debug)]
 struct SniResolver {
-    default: Arc<CertifiedKey>,
-    by_name: Vec<(String, Arc<CertifiedKey>)>,
+    selector: SniSelector,
+    keys: Vec<Arc<CertifiedKey>>,
 }
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let chosen = hello.server_name().and_then(|sni| {
-            self.by_name
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(sni))
-                .map(|(_, k)| k.clone())
-        });
-        Some(chosen.unwrap_or_else(|| self.default.clone()))
+        self.keys
+            .get(self.selector.select(hello.server_name()))
+            .cloned()
     }
 }
 
+/// Random ticket keys for a context that was given none: its tickets resume
+/// only on it, as on the other backends.
+fn random_ticket_keys() -> Result<TicketKeys> {
+    use ::aws_lc_rs::rand::{SecureRandom, SystemRandom};
+    let mut k = TicketKey {
+        name: [0; 16],
+        hmac: [0; 32],
+        aes: [0; 32],
+    };
+    let rng = SystemRandom::new();
+    for part in [&mut k.name[..], &mut k.hmac[..], &mut k.aes[..]] {
+        rng.fill(part)
+            .map_err(|_| Error::other("rustls: no randomness for ticket keys", RngFailure))?;
+    }
+    TicketKeys::new(vec![k])
+}
+
+#[derive(Debug)]
+struct RngFailure;
+
+impl std::fmt::Display for RngFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the system random number generator failed")
+    }
+}
+
+impl std::error::Error for RngFailure {}
+
 pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> {
-    cfg.validate()?;
+    if cfg.max_early_data > 0 {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::ServerEarlyData,
+            "early data is not wired up yet",
+        ));
+    }
     let provider = provider(&cfg.common)?;
     let verifier = match &cfg.client_auth {
         ClientAuth::None => WebPkiClientVerifier::no_client_auth(),
@@ -142,20 +221,23 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
             WebPkiClientVerifier::builder_with_provider(root_store(roots)?, provider.clone())
                 .allow_unauthenticated()
                 .build()
-                .map_err(|e| Error::InvalidConfig(format!("client verifier: {e}")))?
+                .map_err(|e| {
+                    Error::config(ConfigErrorKind::Rejected, format!("client verifier: {e}"))
+                })?
         }
         ClientAuth::Required(roots) => {
             WebPkiClientVerifier::builder_with_provider(root_store(roots)?, provider.clone())
                 .build()
-                .map_err(|e| Error::InvalidConfig(format!("client verifier: {e}")))?
+                .map_err(|e| {
+                    Error::config(ConfigErrorKind::Rejected, format!("client verifier: {e}"))
+                })?
         }
     };
     let resolver = SniResolver {
-        default: certified_key(&cfg.identity, &provider)?,
-        by_name: cfg
-            .sni_identities
-            .iter()
-            .map(|(n, id)| Ok((n.clone(), certified_key(id, &provider)?)))
+        selector: cfg.sni_selector(),
+        keys: cfg
+            .identities()
+            .map(|id| certified_key(id, &provider))
             .collect::<Result<_>>()?,
     };
     let mut sc = rustls::ServerConfig::builder_with_provider(provider)
@@ -165,8 +247,22 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
         .with_cert_resolver(Arc::new(resolver));
     sc.alpn_protocols = cfg.common.alpn.clone();
     sc.ignore_client_order = true;
+    let r = &cfg.resumption;
     if cfg.common.resumption {
-        sc.ticketer = aws_lc_rs::Ticketer::new().map_err(config_error)?;
+        sc.session_storage = ServerSessionMemoryCache::new(r.cache_size);
+        // With session IDs on TLS 1.2 the ticketer stays off: rustls then
+        // keeps TLS 1.3 tickets in the cache too (single-use), as OpenSSL
+        // does with SSL_OP_NO_TICKET.
+        if r.tls12 == Tls12Resumption::Tickets {
+            let keys = match &r.ticket_keys {
+                Some(k) => k.clone(),
+                None => random_ticket_keys()?,
+            };
+            // 2 hours by default, as OpenSSL's (validated: at most 7 days).
+            let lifetime = r.lifetime.map_or(7200, |l| l.as_secs());
+            let lifetime = u32::try_from(lifetime).unwrap_or(u32::MAX);
+            sc.ticketer = Arc::new(KeyedTicketer::new(&keys, lifetime)?);
+        }
     } else {
         sc.session_storage = Arc::new(NoServerSessionStorage {});
         sc.send_tls13_tickets = 0;
@@ -177,8 +273,16 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
     Ok(sc)
 }
 
-pub(crate) fn client_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig> {
-    cfg.validate()?;
+pub(crate) fn client_config(
+    cfg: &ClientConfig,
+) -> Result<(rustls::ClientConfig, Option<Arc<SharedStore>>)> {
+    if cfg.early_data {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::ClientEarlyData,
+            "early data is not wired up yet",
+        ));
+    }
     let provider = provider(&cfg.common)?;
     let webpki = if cfg.roots.is_empty() {
         None
@@ -186,7 +290,9 @@ pub(crate) fn client_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig> 
         Some(
             WebPkiServerVerifier::builder_with_provider(root_store(&cfg.roots)?, provider.clone())
                 .build()
-                .map_err(|e| Error::InvalidConfig(format!("server verifier: {e}")))?,
+                .map_err(|e| {
+                    Error::config(ConfigErrorKind::Rejected, format!("server verifier: {e}"))
+                })?,
         )
     };
     let verifier = Arc::new(Verifier {
@@ -204,20 +310,25 @@ pub(crate) fn client_config(cfg: &ClientConfig) -> Result<rustls::ClientConfig> 
     let mut cc = match &cfg.identity {
         Some(id) => builder
             .with_client_auth_cert(id.chain().to_vec(), id.key().clone_key())
-            .map_err(|e| Error::InvalidConfig(format!("client identity: {e}")))?,
+            .map_err(|e| {
+                Error::config(ConfigErrorKind::Rejected, format!("client identity: {e}"))
+            })?,
         None => builder.with_no_client_auth(),
     };
     cc.alpn_protocols = cfg.common.alpn.clone();
     cc.enable_sni = cfg.send_sni;
-    cc.resumption = if cfg.common.resumption {
-        Resumption::in_memory_sessions(256)
+    // With resumption on, each connection gets a view of this store (see
+    // `store`); the configuration's own store is never used.
+    let store = if cfg.common.resumption {
+        Some(Arc::new(SharedStore::new(cfg.session_cache_size)))
     } else {
-        Resumption::disabled()
+        cc.resumption = Resumption::disabled();
+        None
     };
     if let Some(kl) = &cfg.common.key_log {
         cc.key_log = Arc::new(KeyLogBridge(kl.clone()));
     }
-    Ok(cc)
+    Ok((cc, store))
 }
 
 /// webpki verification, then SPKI pins; the `danger_*` switches relax the

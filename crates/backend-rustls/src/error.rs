@@ -1,7 +1,7 @@
 //! Mapping rustls errors onto the polytls taxonomy, by variant (never by
 //! message text).
 
-use polytls_api::{Alert, CertificateError as Cert, Error, Incompatibility};
+use polytls_api::{Alert, CertificateError as Cert, Error, Incompatibility, MisuseKind};
 use rustls::{CertificateError as RCert, PeerIncompatible as PI};
 
 /// The pin check's verdict, carried through rustls inside
@@ -25,14 +25,17 @@ pub(crate) fn map(err: rustls::Error) -> Error {
         E::AlertReceived(a) => Error::AlertReceived(Alert(u8::from(a))),
         E::PeerIncompatible(pi) => Error::PeerIncompatible(map_incompatible(&pi)),
         E::NoApplicationProtocol => Error::PeerIncompatible(Incompatibility::NoApplicationProtocol),
-        E::HandshakeNotComplete => Error::Misuse("the handshake has not completed".into()),
+        E::HandshakeNotComplete => Error::misuse(
+            MisuseKind::HandshakeIncomplete,
+            "the handshake has not completed",
+        ),
         E::InappropriateMessage { .. }
         | E::InappropriateHandshakeMessage { .. }
         | E::InvalidMessage(_)
         | E::PeerMisbehaved(_)
         | E::DecryptError
         | E::PeerSentOversizedRecord
-        | E::UnsupportedNameType => Error::PeerMisbehaved(err.to_string()),
+        | E::UnsupportedNameType => Error::misbehaved_from(format!("rustls: {err}"), err),
         // rustls' TLS 1.2 server finds no scheme in the client's
         // signature_algorithms for its key, and says so only in words
         // (found by the differential fuzz target; pinned by a unit test).

@@ -10,6 +10,10 @@
 //! P-521 and fast RSA, and its symbols are prefixed, so it links next to
 //! OpenSSL or BoringSSL.
 //!
+//! Resumption state is opaque in rustls: it can be taken from a session and
+//! offered again in this process, but not saved
+//! ([`Capability::ResumptionExport`] is false).
+//!
 //! ```
 //! use polytls_api::{Backend, ClientConfig, Roots};
 //! use polytls_rustls::Rustls;
@@ -25,12 +29,14 @@
 mod configs;
 mod error;
 mod session;
+mod store;
+mod tickets;
 
 use std::sync::Arc;
 
-use polytls_api::{
-    Backend, Capability, CipherSuite, ClientConfig, Error, NamedGroup, Result, ServerConfig,
-};
+use polytls_api::driver::{ClientDriver, Offer, ServerDriver, Valid};
+use polytls_api::{Backend, Capability, ClientConfig, Result, ServerConfig};
+use rustls::crypto::aws_lc_rs;
 use rustls::pki_types::ServerName;
 
 pub use session::RustlsSession;
@@ -42,8 +48,8 @@ pub(crate) const NAME: &str = "rustls";
 pub struct Rustls;
 
 impl Backend for Rustls {
-    type ClientContext = RustlsClientContext;
-    type ServerContext = RustlsServerContext;
+    type ClientDriver = RustlsClientContext;
+    type ServerDriver = RustlsServerContext;
 
     fn name(&self) -> &'static str {
         NAME
@@ -55,46 +61,84 @@ impl Backend for Rustls {
 
     fn supports(&self, capability: Capability) -> bool {
         match capability {
-            Capability::Group(g) => g != NamedGroup::X448,
-            Capability::CipherSuite(s) => CipherSuite::ALL.contains(&s),
+            Capability::Group(g) => aws_lc_rs::ALL_KX_GROUPS
+                .iter()
+                .any(|k| u16::from(k.name()) == g.code()),
+            Capability::CipherSuite(s) => aws_lc_rs::ALL_CIPHER_SUITES
+                .iter()
+                .any(|c| u16::from(c.suite()) == s.code()),
+            Capability::ResumptionExport => false,
             _ => true,
         }
     }
 
-    fn client_context(&self, config: &ClientConfig) -> Result<RustlsClientContext> {
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<RustlsClientContext> {
+        let (config, store) = configs::client_config(&config)?;
         Ok(RustlsClientContext {
-            config: Arc::new(configs::client_config(config)?),
+            config: Arc::new(config),
+            store,
         })
     }
 
-    fn server_context(&self, config: &ServerConfig) -> Result<RustlsServerContext> {
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<RustlsServerContext> {
         Ok(RustlsServerContext {
-            config: Arc::new(configs::server_config(config)?),
+            config: Arc::new(configs::server_config(&config)?),
         })
     }
 }
 
-/// A rustls client configuration; holds the resumption cache.
+/// A rustls client configuration and its resumption cache.
 #[derive(Debug, Clone)]
 pub struct RustlsClientContext {
     config: Arc<rustls::ClientConfig>,
+    /// `None` when resumption is off.
+    store: Option<Arc<store::SharedStore>>,
 }
 
-impl polytls_api::ClientContext for RustlsClientContext {
+impl RustlsClientContext {
+    /// The rustls configuration underneath.
+    pub fn config(&self) -> &Arc<rustls::ClientConfig> {
+        &self.config
+    }
+}
+
+impl ClientDriver for RustlsClientContext {
     type Session = RustlsSession;
 
-    fn connect(&self, server_name: &str) -> Result<RustlsSession> {
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<RustlsSession> {
         let name = ServerName::try_from(server_name.to_owned()).map_err(|_| {
-            Error::InvalidConfig(format!(
-                "{server_name:?} is not a valid DNS name or IP address"
-            ))
+            polytls_api::Error::config(
+                polytls_api::ConfigErrorKind::ServerName,
+                format!("{server_name:?} is not a valid DNS name or IP address"),
+            )
         })?;
         let sni = match &name {
             ServerName::DnsName(d) if self.config.enable_sni => Some(d.as_ref().to_owned()),
             _ => None,
         };
-        let conn = rustls::ClientConnection::new(self.config.clone(), name).map_err(error::map)?;
-        Ok(RustlsSession::new(conn.into(), sni))
+        // With resumption on, each connection gets its own view of the
+        // context's store, so the state it stores can be taken or forgotten
+        // again, and an offered state is used for this connection only.
+        let (config, conn_store) = match &self.store {
+            Some(shared) => {
+                let conn = Arc::new(store::ConnStore::new(shared.clone(), offer)?);
+                let mut config = (*self.config).clone();
+                config.resumption = rustls::client::Resumption::store(conn.clone());
+                (Arc::new(config), Some(conn))
+            }
+            None => {
+                if let Offer::State(_) = offer {
+                    return Err(store::resumption_off());
+                }
+                (self.config.clone(), None)
+            }
+        };
+        let conn = rustls::ClientConnection::new(config, name).map_err(error::map)?;
+        Ok(RustlsSession::client(conn, sni, conn_store))
+    }
+
+    fn exports_resumption(&self) -> bool {
+        false
     }
 }
 
@@ -104,11 +148,18 @@ pub struct RustlsServerContext {
     config: Arc<rustls::ServerConfig>,
 }
 
-impl polytls_api::ServerContext for RustlsServerContext {
+impl RustlsServerContext {
+    /// The rustls configuration underneath.
+    pub fn config(&self) -> &Arc<rustls::ServerConfig> {
+        &self.config
+    }
+}
+
+impl ServerDriver for RustlsServerContext {
     type Session = RustlsSession;
 
     fn accept(&self) -> Result<RustlsSession> {
         let conn = rustls::ServerConnection::new(self.config.clone()).map_err(error::map)?;
-        Ok(RustlsSession::new(conn.into(), None))
+        Ok(RustlsSession::server(conn))
     }
 }

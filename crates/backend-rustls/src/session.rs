@@ -1,29 +1,47 @@
-//! The rustls connection as a polytls [`Session`]: rustls is sans-IO already,
-//! so this is a thin mapping.
+//! The rustls connection as a polytls session driver: rustls is sans-IO
+//! already, so this is a thin mapping.
 
+use std::any::Any;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
+use polytls_api::driver::{SessionBlob, SessionDriver};
 use polytls_api::{
-    CipherSuite, Error, NamedGroup, ProtocolVersion, ReadOutcome, Result, Session, SessionInfo,
+    CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, ReadOutcome, Result,
+    SessionInfo,
 };
 use rustls::{Connection, HandshakeKind};
 
 use crate::error::map;
+use crate::store::ConnStore;
 
 /// A client or server connection on rustls.
 #[derive(Debug)]
 pub struct RustlsSession {
     conn: Connection,
     sni: Option<String>,
-    close_sent: bool,
+    /// A client's view of its context's resumption cache.
+    store: Option<Arc<ConnStore>>,
 }
 
 impl RustlsSession {
-    pub(crate) fn new(conn: Connection, sni: Option<String>) -> Self {
+    pub(crate) fn client(
+        conn: rustls::ClientConnection,
+        sni: Option<String>,
+        store: Option<Arc<ConnStore>>,
+    ) -> Self {
         Self {
-            conn,
+            conn: conn.into(),
             sni,
-            close_sent: false,
+            store,
+        }
+    }
+
+    pub(crate) fn server(conn: rustls::ServerConnection) -> Self {
+        Self {
+            conn: conn.into(),
+            sni: None,
+            store: None,
         }
     }
 
@@ -33,7 +51,7 @@ impl RustlsSession {
     }
 }
 
-impl Session for RustlsSession {
+impl SessionDriver for RustlsSession {
     fn read_tls(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
         self.conn.read_tls(rd)
     }
@@ -47,9 +65,6 @@ impl Session for RustlsSession {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
-        if buf.is_empty() {
-            return Ok(ReadOutcome::NeedInput);
-        }
         match self.conn.reader().read(buf) {
             Ok(0) => Ok(ReadOutcome::Closed),
             Ok(n) => Ok(ReadOutcome::Data(n)),
@@ -60,9 +75,6 @@ impl Session for RustlsSession {
     }
 
     fn write(&mut self, data: &[u8]) -> Result<usize> {
-        if self.close_sent {
-            return Err(Error::Misuse("write after send_close_notify".into()));
-        }
         self.conn
             .writer()
             .write(data)
@@ -82,10 +94,7 @@ impl Session for RustlsSession {
     }
 
     fn send_close_notify(&mut self) {
-        if !self.close_sent {
-            self.conn.send_close_notify();
-            self.close_sent = true;
-        }
+        self.conn.send_close_notify();
     }
 
     fn info(&self) -> SessionInfo {
@@ -117,20 +126,40 @@ impl Session for RustlsSession {
         info
     }
 
+    fn alpn(&self) -> Option<&[u8]> {
+        self.conn.alpn_protocol()
+    }
+
+    fn peer_leaf(&self) -> Option<CertificateDer<'static>> {
+        self.conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.clone().into_owned())
+    }
+
     fn export_keying_material(
         &self,
         out: &mut [u8],
         label: &[u8],
         context: Option<&[u8]>,
     ) -> Result<()> {
-        if self.conn.is_handshaking() {
-            return Err(Error::Misuse(
-                "keying material is available only after the handshake".into(),
-            ));
-        }
         self.conn
             .export_keying_material(out, label, context)
             .map(|_| ())
             .map_err(map)
+    }
+
+    fn take_resumption(&mut self) -> Option<SessionBlob> {
+        self.store.as_ref()?.take_stored()
+    }
+
+    fn forget_resumption(&mut self) {
+        if let Some(store) = &self.store {
+            store.forget();
+        }
+    }
+
+    fn native(&self) -> &dyn Any {
+        self
     }
 }

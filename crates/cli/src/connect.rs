@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use polytls::tokio::TlsConnector;
+use polytls::tokio_io::TlsConnector;
 use polytls::Backend;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;

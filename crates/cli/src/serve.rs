@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use clap::ValueEnum;
-use polytls::tokio::TlsAcceptor;
-use polytls::{Backend, DynServerContext};
+use polytls::tokio_io::TlsAcceptor;
+use polytls::{Backend, DynServerDriver};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -96,7 +96,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 }
 
 async fn serve_one(
-    acceptor: &TlsAcceptor<DynServerContext>,
+    acceptor: &TlsAcceptor<DynServerDriver>,
     tcp: TcpStream,
     timeout: std::time::Duration,
     mode: ServeMode,

@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::path::Path;
 
 use common::*;
-use polytls::{Backend, ClientConfig, ClientContext, Identity, Roots, SpkiPin};
+use polytls::{Backend, ClientConfig, Identity, Roots, SpkiPin};
 use polytls_cli::loadgen::payload;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +50,7 @@ fn ping_over_tls(
     }
     let ctx = polytls::backends::Rustls.client_context(&config).unwrap();
     let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let mut tls = polytls::blocking::Stream::new(ctx.connect("localhost").unwrap(), tcp);
+    let mut tls = polytls::blocking::Stream::new(tcp, ctx.connect("localhost").unwrap());
     tls.handshake().map_err(|e| e.to_string())?;
     tls.write_all(b"*1\r\n$4\r\nPING\r\n")
         .map_err(|e| e.to_string())?;

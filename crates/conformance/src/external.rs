@@ -7,10 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use polytls_api::blocking::Stream;
-use polytls_api::{
-    Backend, ClientConfig, ClientContext, Error, ProtocolVersion, ServerConfig, ServerContext,
-    Session,
-};
+use polytls_api::{Backend, ClientConfig, Error, ProtocolVersion, ServerConfig};
 
 use crate::pki::{pki, to_pem};
 
@@ -50,7 +47,7 @@ pub fn renegotiation_refused<B: Backend>(b: &B) {
         let server = s.spawn(move || {
             let (sock, _) = listener.accept().expect("accept");
             sock.set_read_timeout(Some(LIMIT)).expect("timeout");
-            let mut tls = Stream::new(ctx.accept().expect("session"), sock);
+            let mut tls = Stream::new(sock, ctx.accept().expect("session"));
             tls.handshake().expect("first handshake");
             ready_tx.send(()).expect("signal");
             let mut got = Vec::new();
@@ -177,24 +174,21 @@ fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
 /// Serves one connection with `handle` on a thread; returns the port.
 fn serve_one<'scope, B: Backend>(
     s: &'scope std::thread::Scope<'scope, '_>,
-    ctx: &B::ServerContext,
-    handle: impl FnOnce(&mut Stream<std::net::TcpStream, <B::ServerContext as ServerContext>::Session>)
+    ctx: &crate::cases::ServerCtx<B>,
+    handle: impl FnOnce(&mut Stream<std::net::TcpStream, crate::cases::ServerSession<B>>)
         + Send
         + 'static,
 ) -> (
     u16,
     std::thread::ScopedJoinHandle<'scope, polytls_api::SessionInfo>,
-)
-where
-    B::ServerContext: Sync,
-{
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let session = ctx.accept().expect("session");
     let h = s.spawn(move || {
         let (sock, _) = listener.accept().expect("accept");
         sock.set_read_timeout(Some(LIMIT)).expect("timeout");
-        let mut tls = Stream::new(session, sock);
+        let mut tls = Stream::new(sock, session);
         handle(&mut tls);
         tls.get_ref().1.info()
     });
@@ -360,7 +354,7 @@ pub fn our_client_to_s_server<B: Backend>(b: &B) {
             .expect("ctx");
         let sock = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
         sock.set_read_timeout(Some(LIMIT)).expect("timeout");
-        let mut tls = Stream::new(ctx.connect("localhost").expect("session"), sock);
+        let mut tls = Stream::new(sock, ctx.connect("localhost").expect("session"));
         tls.write_all(b"polytls\n").expect("write");
         let mut got = Vec::new();
         let mut byte = [0u8; 1];

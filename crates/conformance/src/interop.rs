@@ -2,10 +2,7 @@
 //! of the other, over the in-memory pair. Used by the OpenSSL-family crates
 //! against rustls (the two OpenSSL-family libraries cannot share a binary).
 
-use polytls_api::{
-    Backend, Capability, ClientAuth, ClientConfig, ClientContext, ProtocolVersion, ServerConfig,
-    ServerContext, Session,
-};
+use polytls_api::{Backend, Capability, ClientAuth, ClientConfig, ProtocolVersion, ServerConfig};
 
 use crate::pair::{Pair, Side};
 use crate::pki::{pki, KeyType, Leaf};

@@ -1,6 +1,7 @@
 //! An in-memory client/server pair: moves ciphertext between two sessions
 //! with no sockets, optionally in fragments of chosen sizes.
 
+use polytls_api::driver::SessionDriver;
 use polytls_api::{Error, ReadOutcome, Session};
 
 /// Which end of the pair.
@@ -53,9 +54,9 @@ impl Outcome {
 /// A client session and a server session joined by in-memory byte queues.
 pub struct Pair<C, S> {
     /// The client end.
-    pub client: C,
+    pub client: Session<C>,
     /// The server end.
-    pub server: S,
+    pub server: Session<S>,
     c2s: Vec<u8>,
     s2c: Vec<u8>,
     /// Sizes of successive `read_tls` feeds (cycled); empty means "all at once".
@@ -63,7 +64,7 @@ pub struct Pair<C, S> {
     frag_at: usize,
 }
 
-fn drain<T: Session + ?Sized>(from: &mut T, into: &mut Vec<u8>) -> bool {
+fn drain<T: SessionDriver>(from: &mut Session<T>, into: &mut Vec<u8>) -> bool {
     let before = into.len();
     while from.wants_write() {
         match from.write_tls(into) {
@@ -74,9 +75,60 @@ fn drain<T: Session + ?Sized>(from: &mut T, into: &mut Vec<u8>) -> bool {
     into.len() > before
 }
 
-impl<C: Session, S: Session> Pair<C, S> {
+/// Feeds up to `n` queued bytes to `session` and processes them; `None` when
+/// the session takes no more input for now.
+fn feed<T: SessionDriver>(
+    queue: &mut Vec<u8>,
+    session: &mut Session<T>,
+    n: usize,
+) -> Result<Option<usize>, Error> {
+    let mut rd: &[u8] = &queue[..n];
+    let Ok(used) = session.read_tls(&mut rd) else {
+        return Ok(None);
+    };
+    queue.drain(..used);
+    session.process_new_packets()?;
+    Ok(Some(used))
+}
+
+fn stall(what: &str) -> Error {
+    Error::other(what.to_owned(), std::io::Error::other(what.to_owned()))
+}
+
+fn stalled(handshaking: bool) -> Result<(), Error> {
+    if handshaking {
+        Err(stall("handshake stalled with nothing left to send"))
+    } else {
+        Ok(())
+    }
+}
+
+fn eof<T: SessionDriver>(session: &mut Session<T>) -> Result<ReadOutcome, Error> {
+    let mut empty: &[u8] = &[];
+    let n = session
+        .read_tls(&mut empty)
+        .map_err(|e| Error::other("read_tls", e))?;
+    assert_eq!(n, 0, "an empty reader is EOF");
+    session.process_new_packets()?;
+    let mut buf = [0u8; 64];
+    session.read(&mut buf)
+}
+
+fn read_all<T: SessionDriver>(session: &mut Session<T>) -> Result<(Vec<u8>, bool), Error> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match session.read(&mut buf)? {
+            ReadOutcome::Data(n) => out.extend_from_slice(&buf[..n]),
+            ReadOutcome::NeedInput => return Ok((out, false)),
+            ReadOutcome::Closed => return Ok((out, true)),
+        }
+    }
+}
+
+impl<C: SessionDriver, S: SessionDriver> Pair<C, S> {
     /// Joins `client` and `server`.
-    pub fn new(client: C, server: S) -> Self {
+    pub fn new(client: Session<C>, server: Session<S>) -> Self {
         Self {
             client,
             server,
@@ -109,19 +161,16 @@ impl<C: Session, S: Session> Pair<C, S> {
                 return Ok(moved);
             }
             let n = self.next_fragment(left);
-            let (queue, session): (&mut Vec<u8>, &mut dyn Session) = match to {
-                Side::Client => (&mut self.s2c, &mut self.client),
-                Side::Server => (&mut self.c2s, &mut self.server),
+            let fed = match to {
+                Side::Client => feed(&mut self.s2c, &mut self.client, n)?,
+                Side::Server => feed(&mut self.c2s, &mut self.server, n)?,
             };
-            let mut rd: &[u8] = &queue[..n];
-            let Ok(used) = session.read_tls(&mut rd) else {
+            let Some(used) = fed else {
                 // The session's buffers are full: the caller reads plaintext
                 // first, then delivery resumes.
                 return Ok(moved);
             };
-            queue.drain(..used);
             moved |= used > 0;
-            session.process_new_packets()?;
             if used == 0 {
                 return Ok(moved);
             }
@@ -163,18 +212,9 @@ impl<C: Session, S: Session> Pair<C, S> {
                 break;
             }
         }
-        let stalled = |s: &dyn Session| {
-            if s.is_handshaking() {
-                Err(Error::Misuse(
-                    "handshake stalled with nothing left to send".into(),
-                ))
-            } else {
-                Ok(())
-            }
-        };
         Outcome {
-            client: client.map_or_else(|| stalled(&self.client), Err),
-            server: server.map_or_else(|| stalled(&self.server), Err),
+            client: client.map_or_else(|| stalled(self.client.is_handshaking()), Err),
+            server: server.map_or_else(|| stalled(self.server.is_handshaking()), Err),
         }
     }
 
@@ -215,7 +255,7 @@ impl<C: Session, S: Session> Pair<C, S> {
             }
             idle = if moved || read_any { 0 } else { idle + 1 };
             if idle > 3 {
-                return Err((to, Error::Misuse("transfer stalled".into())));
+                return Err((to, stall("transfer stalled")));
             }
         }
         Ok(got)
@@ -224,35 +264,18 @@ impl<C: Session, S: Session> Pair<C, S> {
     /// Feeds a transport EOF to `to` and reports what its next read says.
     pub fn eof_to(&mut self, to: Side) -> Result<ReadOutcome, Error> {
         self.pump().map_err(|(_, e)| e)?;
-        let session: &mut dyn Session = match to {
-            Side::Client => &mut self.client,
-            Side::Server => &mut self.server,
-        };
-        let mut empty: &[u8] = &[];
-        let n = session
-            .read_tls(&mut empty)
-            .map_err(|e| Error::other("read_tls", e))?;
-        assert_eq!(n, 0, "an empty reader is EOF");
-        session.process_new_packets()?;
-        let mut buf = [0u8; 64];
-        session.read(&mut buf)
+        match to {
+            Side::Client => eof(&mut self.client),
+            Side::Server => eof(&mut self.server),
+        }
     }
 
     /// Reads everything the `side` has received until it needs input or the
     /// stream ends; returns the bytes and whether the stream ended cleanly.
     pub fn read_all(&mut self, side: Side) -> Result<(Vec<u8>, bool), Error> {
-        let session: &mut dyn Session = match side {
-            Side::Client => &mut self.client,
-            Side::Server => &mut self.server,
-        };
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match session.read(&mut buf)? {
-                ReadOutcome::Data(n) => out.extend_from_slice(&buf[..n]),
-                ReadOutcome::NeedInput => return Ok((out, false)),
-                ReadOutcome::Closed => return Ok((out, true)),
-            }
+        match side {
+            Side::Client => read_all(&mut self.client),
+            Side::Server => read_all(&mut self.server),
         }
     }
 

@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use polytls_api::tokio::{TlsAcceptor, TlsConnector};
-use polytls_api::{blocking, ClientContext, ServerContext};
+use polytls_api::blocking;
+use polytls_api::tokio_io::{TlsAcceptor, TlsConnector};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::fixtures::fixtures;
@@ -192,14 +192,14 @@ fn blocking_pair(
     };
     let ps = ps.to_vec();
     let server_thread = std::thread::spawn(move || {
-        let mut tls = blocking::Stream::new(ss, Chunky::new(b, &ps));
+        let mut tls = blocking::Stream::new(Chunky::new(b, &ps), ss);
         let mut got = Vec::new();
         tls.read_to_end(&mut got)?;
         tls.write_all(b"ok")?;
         tls.shutdown()?;
         Ok::<_, std::io::Error>(got)
     });
-    let mut tls = blocking::Stream::new(cs, Chunky::new(a, pc));
+    let mut tls = blocking::Stream::new(Chunky::new(a, pc), cs);
     let answer = (|| {
         tls.write_all(payload)?;
         tls.shutdown()?;

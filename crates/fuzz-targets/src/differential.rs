@@ -3,8 +3,6 @@
 //! same settings). Their outcome classes must agree, or the pair must be in
 //! [`ALLOWED`] — a reviewed list of known, harmless differences.
 
-use polytls_api::ServerContext;
-
 use crate::drive::{feed, Class};
 use crate::fixtures::fixtures;
 

@@ -1,7 +1,11 @@
 //! Feeding bytes to one session, and the outcome classes the differential
 //! target compares.
 
-use polytls_api::{ClientContext, ReadOutcome, ServerContext, Session};
+use polytls_api::driver::SessionDriver;
+use polytls_api::{ReadOutcome, Session};
+
+/// A session of a backend chosen at run time.
+pub type DynSession = Session<Box<dyn SessionDriver>>;
 
 use crate::fixtures::fixtures;
 
@@ -25,7 +29,7 @@ const MAX_ROUNDS: usize = 10_000;
 /// Feeds `input` to `session` in chunks of `chunk` bytes (0 = all at once),
 /// draining its output and plaintext as it goes; then, if `eof`, a
 /// transport EOF. Returns the class and the bytes the session wrote.
-pub fn feed(session: &mut dyn Session, input: &[u8], chunk: usize, eof: bool) -> (Class, Vec<u8>) {
+pub fn feed(session: &mut DynSession, input: &[u8], chunk: usize, eof: bool) -> (Class, Vec<u8>) {
     let mut out = Vec::new();
     let mut rest = input;
     let mut plain = [0u8; 4096];
@@ -71,7 +75,7 @@ pub fn feed(session: &mut dyn Session, input: &[u8], chunk: usize, eof: bool) ->
 }
 
 /// Collects everything the session wants to write.
-pub fn drain(session: &mut dyn Session, out: &mut Vec<u8>) {
+pub fn drain(session: &mut DynSession, out: &mut Vec<u8>) {
     while session.wants_write() {
         match session.write_tls(out) {
             Ok(0) | Err(_) => break,

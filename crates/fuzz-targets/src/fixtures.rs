@@ -3,7 +3,8 @@
 use std::sync::OnceLock;
 
 use polytls_api::{
-    Backend, ClientAuth, ClientConfig, DynBackend, DynClientContext, DynServerContext, ServerConfig,
+    Backend, ClientAuth, ClientConfig, ClientContext, DynBackend, DynClientDriver, DynServerDriver,
+    ServerConfig, ServerContext,
 };
 use polytls_conformance::pki::pki;
 
@@ -12,11 +13,11 @@ pub struct Fixture {
     /// The backend.
     pub backend: DynBackend,
     /// A client trusting the test root.
-    pub client: DynClientContext,
+    pub client: ClientContext<DynClientDriver>,
     /// A server with the test identity and ALPN `h2`, `http/1.1`.
-    pub server: DynServerContext,
+    pub server: ServerContext<DynServerDriver>,
     /// The same server, asking for client certificates (optional).
-    pub server_mtls: DynServerContext,
+    pub server_mtls: ServerContext<DynServerDriver>,
 }
 
 /// The backends of this build: rustls, then the OpenSSL-family one if any.

@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use polytls_api::{
-    Backend, ClientConfig, ClientContext, ProtocolVersion, ServerConfig, ServerContext,
-};
+use polytls_api::{Backend, ClientConfig, ProtocolVersion, ServerConfig};
 use polytls_conformance::pki::{pki, to_pem};
 
 use crate::drive::drain;

@@ -1,78 +1,42 @@
-//! # polytls-ossl-common — shared by the OpenSSL and BoringSSL backends
+//! # polytls-ossl-common — the OpenSSL-family backend, written once
 //!
-//! The two libraries differ in their Rust bindings and reason codes but not
-//! in what those mean; this crate holds the meaning once. It links neither
-//! library, so both backends can use it.
+//! OpenSSL and BoringSSL differ in their Rust bindings and reason codes but
+//! not in how a session runs over memory or what their errors mean. This
+//! crate holds that once: [`OsslSession`] is the sans-IO session state
+//! machine over any binding that implements [`SslDriver`] (handshake, read,
+//! peek or a one-byte stash, write, shutdown, the memory transport); the
+//! error mapping skeleton is [`Library::map`], with only the reason tables
+//! per library; [`resume`] is the client resumption cache and the rule for
+//! what to offer. It links neither library, so both backends use it — and so
+//! could a third OpenSSL-API library (AWS-LC's libssl, LibreSSL): it would
+//! write a driver, its reason table and its context code.
 
 #![forbid(unsafe_code)]
 
-use polytls_api::{
-    check_pins, Alert, CertificateDer, CertificateError as Cert, Error, Incompatibility, SpkiPin,
-};
+mod errors;
+pub mod resume;
+mod session;
 
-/// TLS 1.2 suites offered when none are configured: ECDHE with AEADs only,
-/// the same set as the rustls backend.
-pub const DEFAULT_TLS12_SUITES: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
-ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
-ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+pub use errors::{Code, Failure, Library, Reasons};
+pub use session::{OsslSession, SslDriver};
+
+use polytls_api::{
+    check_pins, CertificateDer, CertificateError as Cert, CipherSuite, ProtocolVersion, SpkiPin,
+};
 
 /// The session id context; servers need one to resume sessions with client
 /// authentication.
 pub const SESSION_ID_CONTEXT: &[u8] = b"polytls";
 
-/// Reason codes at or above this are alerts received from the peer (both
-/// libraries).
-const ALERT_OFFSET: i32 = 1000;
-
-/// A library's reason codes for the failures polytls categorises.
-#[derive(Debug)]
-pub struct Reasons {
-    /// `ERR_LIB_SSL`.
-    pub lib_ssl: i32,
-    /// `SSL_R_CERTIFICATE_VERIFY_FAILED`.
-    pub certificate_verify_failed: i32,
-    /// `SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE`.
-    pub no_client_certificate: i32,
-    /// Codes meaning "no shared cipher suite".
-    pub no_shared_cipher: &'static [i32],
-    /// Codes meaning "no shared group".
-    pub no_shared_group: &'static [i32],
-    /// Codes meaning "no shared signature algorithm".
-    pub no_shared_sigalg: &'static [i32],
-    /// Codes meaning "no shared version".
-    pub no_shared_version: &'static [i32],
-    /// Codes meaning "no shared ALPN protocol".
-    pub no_application_protocol: &'static [i32],
-}
-
-impl Reasons {
-    /// The category of an SSL-library reason code, if it has one;
-    /// `verify_result` is the X.509 verify result of the session.
-    pub fn map(&self, reason: i32, verify_result: impl FnOnce() -> i32) -> Option<Error> {
-        if reason >= ALERT_OFFSET {
-            return u8::try_from(reason - ALERT_OFFSET)
-                .ok()
-                .map(|a| Error::AlertReceived(Alert(a)));
-        }
-        let incompatible = |i| Some(Error::PeerIncompatible(i));
-        if reason == self.certificate_verify_failed {
-            Some(Error::InvalidCertificate(map_verify(verify_result())))
-        } else if reason == self.no_client_certificate {
-            Some(Error::ClientCertificateRequired)
-        } else if self.no_shared_cipher.contains(&reason) {
-            incompatible(Incompatibility::NoSharedCipherSuite)
-        } else if self.no_shared_group.contains(&reason) {
-            incompatible(Incompatibility::NoSharedGroup)
-        } else if self.no_shared_sigalg.contains(&reason) {
-            incompatible(Incompatibility::NoSharedSignatureScheme)
-        } else if self.no_shared_version.contains(&reason) {
-            incompatible(Incompatibility::NoSharedVersion)
-        } else if self.no_application_protocol.contains(&reason) {
-            incompatible(Incompatibility::NoApplicationProtocol)
-        } else {
-            None
-        }
-    }
+/// The OpenSSL names of the TLS 1.2 suites among `suites`, `:`-joined
+/// (TLS 1.3 suites are set separately, by IANA name).
+pub fn tls12_cipher_list(suites: &[CipherSuite]) -> String {
+    suites
+        .iter()
+        .filter(|s| s.version() == ProtocolVersion::Tls12)
+        .map(|s| s.openssl_name())
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// X.509 verify results (`X509_V_ERR_*`, the same in both libraries).
@@ -158,36 +122,5 @@ mod tests {
         assert_eq!(map_verify(62), Cert::NotValidForName);
         assert_eq!(map_verify(20), Cert::UnknownIssuer);
         assert_eq!(map_verify(APPLICATION_VERIFICATION), Cert::PinMismatch);
-    }
-
-    #[test]
-    fn reasons_map_by_code() {
-        let r = Reasons {
-            lib_ssl: 20,
-            certificate_verify_failed: 134,
-            no_client_certificate: 199,
-            no_shared_cipher: &[193],
-            no_shared_group: &[410],
-            no_shared_sigalg: &[376],
-            no_shared_version: &[258],
-            no_application_protocol: &[235],
-        };
-        assert!(matches!(
-            r.map(1048, || 0),
-            Some(Error::AlertReceived(Alert::UNKNOWN_CA))
-        ));
-        assert!(matches!(
-            r.map(134, || 10),
-            Some(Error::InvalidCertificate(Cert::Expired))
-        ));
-        assert!(matches!(
-            r.map(199, || 0),
-            Some(Error::ClientCertificateRequired)
-        ));
-        assert!(matches!(
-            r.map(258, || 0),
-            Some(Error::PeerIncompatible(Incompatibility::NoSharedVersion))
-        ));
-        assert!(r.map(1, || 0).is_none());
     }
 }

@@ -5,11 +5,13 @@
 //! OpenSSL, `polytls-peer-boring` rustls and BoringSSL. Commands:
 //!
 //! - `pki DIR`: writes the test PKI as PEM files into DIR.
+//! - `caps BACKEND`: prints `capability=true|false` lines, asked of the
+//!   backend itself.
 //! - `serve DIR BACKEND VERSION KEY MODE`: listens on 127.0.0.1 (port 0),
 //!   prints `PORT <n>`, serves the connections (echo until close_notify),
 //!   then prints `INFO <summary>`.
 //! - `connect DIR BACKEND PORT VERSION KEY MODE`: connects, sends 64 KiB,
-//!   closes, checks the echo, prints `INFO <summary>`.
+//!   reads the echo, closes, prints `INFO <summary>`.
 //!
 //! MODE is `none`, `mtls` (client certificate required) or `resume` (two
 //! connections; the summary is the second's). The summary names version,
@@ -24,9 +26,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use polytls_api::blocking::Stream;
+use polytls_api::driver::SessionDriver;
 use polytls_api::{
-    Backend, ClientAuth, ClientConfig, ClientContext, DynBackend, Identity, ProtocolVersion, Roots,
-    ServerConfig, ServerContext, Session,
+    Backend, ClientAuth, ClientConfig, DynBackend, Identity, ProtocolVersion, Roots, ServerConfig,
+    Session,
 };
 use polytls_conformance::pki::{pki, to_pem, KeyType, Leaf};
 
@@ -101,7 +104,7 @@ fn scenario(version: &str, key: &str, mtls: &str) -> Res<Scenario> {
     })
 }
 
-fn summary(s: &dyn Session) -> Res<String> {
+fn summary(s: &Session<Box<dyn SessionDriver>>) -> Res<String> {
     let info = s.info();
     let mut ekm = [0u8; 32];
     s.export_keying_material(&mut ekm, b"EXPORTER-polytls-matrix", Some(b"ctx"))
@@ -142,12 +145,19 @@ pub fn serve(dir: &Path, backend: &DynBackend, sc: &str, key: &str, mtls: &str) 
         let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
         sock.set_read_timeout(Some(TIMEOUT))
             .map_err(|e| e.to_string())?;
-        let mut tls = Stream::new(ctx.accept().map_err(|e| e.to_string())?, sock);
-        let mut got = Vec::new();
-        tls.read_to_end(&mut got)
-            .map_err(|e| format!("server read: {e}"))?;
-        tls.write_all(&got)
-            .map_err(|e| format!("server write: {e}"))?;
+        let mut tls = Stream::new(sock, ctx.accept().map_err(|e| e.to_string())?);
+        // Echo as it arrives, until the client's close_notify.
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = tls
+                .read(&mut buf)
+                .map_err(|e| format!("server read: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            tls.write_all(&buf[..n])
+                .map_err(|e| format!("server write: {e}"))?;
+        }
         tls.shutdown()
             .map_err(|e| format!("server shutdown: {e}"))?;
         if s.mutual && tls.get_ref().1.info().peer_chain.is_empty() {
@@ -182,15 +192,22 @@ pub fn connect(
         let sock = TcpStream::connect(format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
         sock.set_read_timeout(Some(TIMEOUT))
             .map_err(|e| e.to_string())?;
-        let mut tls = Stream::new(ctx.connect("localhost").map_err(|e| e.to_string())?, sock);
+        let mut tls = Stream::new(sock, ctx.connect("localhost").map_err(|e| e.to_string())?);
         let data = payload();
+        // Request, then the whole response, then close: the usual order,
+        // in which TLS 1.3 tickets arrive before the client's close_notify
+        // (BoringSSL ignores tickets that arrive after it).
         tls.write_all(&data)
             .map_err(|e| format!("client write: {e}"))?;
+        let mut echo = vec![0u8; data.len()];
+        tls.read_exact(&mut echo)
+            .map_err(|e| format!("client read: {e}"))?;
         tls.shutdown()
             .map_err(|e| format!("client shutdown: {e}"))?;
-        let mut echo = Vec::new();
-        tls.read_to_end(&mut echo)
-            .map_err(|e| format!("client read: {e}"))?;
+        let mut rest = Vec::new();
+        tls.read_to_end(&mut rest)
+            .map_err(|e| format!("client read to the end: {e}"))?;
+        echo.extend_from_slice(&rest);
         if echo != data {
             return Err(format!(
                 "echo differs ({} of {} bytes)",
@@ -204,6 +221,15 @@ pub fn connect(
     Ok(())
 }
 
+/// The capabilities `caps` reports, by the name the matrix reads.
+const CAPABILITIES: &[(&str, polytls_api::Capability)] = &[
+    (
+        "client_resumption",
+        polytls_api::Capability::ClientResumption,
+    ),
+    ("resumption", polytls_api::Capability::Resumption),
+];
+
 /// The command line of a peer binary holding `backends`.
 pub fn main_with(backends: &[DynBackend]) -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -216,9 +242,14 @@ pub fn main_with(backends: &[DynBackend]) -> std::process::ExitCode {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     let r = match a(0) {
         "pki" => write_pki(Path::new(a(1))),
+        "caps" => pick(a(1)).map(|b| {
+            for (name, cap) in CAPABILITIES {
+                println!("{name}={}", b.supports(*cap));
+            }
+        }),
         "serve" => pick(a(2)).and_then(|b| serve(Path::new(a(1)), b, a(3), a(4), a(5))),
         "connect" => pick(a(2)).and_then(|b| connect(Path::new(a(1)), b, a(3), a(4), a(5), a(6))),
-        _ => Err("usage: pki DIR | serve DIR BACKEND VERSION KEY MTLS | connect DIR BACKEND PORT VERSION KEY MTLS".into()),
+        _ => Err("usage: pki DIR | caps BACKEND | serve DIR BACKEND VERSION KEY MTLS | connect DIR BACKEND PORT VERSION KEY MTLS".into()),
     };
     match r {
         Ok(()) => std::process::ExitCode::SUCCESS,

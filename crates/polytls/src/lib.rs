@@ -13,7 +13,7 @@
 //! ```
 //! # #[cfg(all(feature = "rustls", feature = "tokio"))]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls::tokio::{TlsAcceptor, TlsConnector};
+//! use polytls::tokio_io::{TlsAcceptor, TlsConnector};
 //! use polytls::{Backend, ClientConfig, Identity, Roots, ServerConfig};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
@@ -68,7 +68,21 @@ compile_error!(
      Enable one of them (rustls combines with either)."
 );
 
-pub use polytls_api::*;
+// Explicit re-exports: a glob would also bring the adapter modules into a
+// user's `use polytls::*`, where a module named `tokio` would shadow the
+// tokio crate. The adapters are `polytls::blocking` and
+// `polytls::tokio_io`.
+#[cfg(feature = "tokio")]
+pub use polytls_api::tokio_io;
+pub use polytls_api::{
+    blocking, check_pins, check_server_name, defaults, driver, identity, keylog, memio, registry,
+    Alert, Backend, Capability, CertificateDer, CertificateError, CipherSuite, ClientAuth,
+    ClientConfig, ClientContext, Common, ConfigError, ConfigErrorKind, DynBackend, DynClientDriver,
+    DynServerDriver, Error, Identity, Incompatibility, KeyLog, Misbehaviour, MisuseError,
+    MisuseKind, NamedGroup, PrivateKeyDer, ProtocolVersion, ReadOutcome, Result, ResumptionState,
+    Roots, ServerConfig, ServerContext, ServerResumption, Session, SessionInfo, SniSelector,
+    SpkiPin, TicketKey, TicketKeys, Tls12Resumption, Unsupported,
+};
 
 /// The backends compiled into this build.
 pub mod backends {
@@ -80,37 +94,9 @@ pub mod backends {
     pub use polytls_rustls::Rustls;
 }
 
-/// The names of the compiled-in backends, in default precedence order.
-pub fn available_backends() -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if cfg!(feature = "rustls") {
-        v.push("rustls");
-    }
-    if cfg!(feature = "openssl") {
-        v.push("openssl");
-    }
-    if cfg!(feature = "boring") {
-        v.push("boring");
-    }
-    v
-}
-
-/// A compiled-in backend by name: `"rustls"`, `"openssl"` or `"boring"`
-/// (case-insensitive; `"boringssl"` is accepted too). A name that is not
-/// compiled in is [`Error::Unsupported`]; an unknown name is
-/// [`Error::InvalidConfig`].
-pub fn backend_by_name(name: &str) -> Result<DynBackend> {
-    let canonical = match name.to_ascii_lowercase().as_str() {
-        "rustls" => "rustls",
-        "openssl" => "openssl",
-        "boring" | "boringssl" => "boring",
-        _ => {
-            return Err(Error::InvalidConfig(format!(
-                "unknown backend {name:?}; known: rustls, openssl, boring"
-            )))
-        }
-    };
-    let backend = match canonical {
+/// The backend `name` as a [`DynBackend`], if it is compiled in.
+fn compiled(name: &str) -> Option<DynBackend> {
+    match name {
         #[cfg(feature = "rustls")]
         "rustls" => Some(DynBackend::new(polytls_rustls::Rustls)),
         #[cfg(feature = "openssl")]
@@ -118,13 +104,43 @@ pub fn backend_by_name(name: &str) -> Result<DynBackend> {
         #[cfg(feature = "boring")]
         "boring" => Some(DynBackend::new(polytls_boring::Boring)),
         _ => None,
-    };
-    backend.ok_or_else(|| Error::Unsupported {
-        backend: "polytls",
-        what: format!(
-            "backend {canonical:?} is not compiled in (enable its cargo feature); available: {:?}",
-            available_backends()
-        ),
+    }
+}
+
+/// The names of the compiled-in backends, in default precedence order.
+pub fn available_backends() -> Vec<&'static str> {
+    registry::BACKENDS
+        .iter()
+        .map(|b| b.name)
+        .filter(|n| compiled(n).is_some())
+        .collect()
+}
+
+/// A compiled-in backend by name: `"rustls"`, `"openssl"` or `"boring"`
+/// (case-insensitive; aliases such as `"boringssl"` too, see
+/// [`registry`]). A known backend that is not compiled in is
+/// [`Error::Unsupported`]; an unknown name is [`Error::InvalidConfig`].
+pub fn backend_by_name(name: &str) -> Result<DynBackend> {
+    let entry = registry::lookup(name).ok_or_else(|| {
+        Error::config(
+            ConfigErrorKind::UnknownName,
+            format!(
+                "unknown backend {name:?}; known: {}",
+                registry::names().join(", ")
+            ),
+        )
+    })?;
+    compiled(entry.name).ok_or_else(|| {
+        Error::unsupported(
+            "polytls",
+            None,
+            format!(
+                "backend {:?} is not compiled in (enable the `{}` feature); available: {:?}",
+                entry.name,
+                entry.feature,
+                available_backends()
+            ),
+        )
     })
 }
 
@@ -137,10 +153,11 @@ pub fn default_backend() -> Result<DynBackend> {
     }
     match available_backends().first() {
         Some(name) => backend_by_name(name),
-        None => Err(Error::Unsupported {
-            backend: "polytls",
-            what: "no backend compiled in: enable `rustls`, `openssl` or `boring`".into(),
-        }),
+        None => Err(Error::unsupported(
+            "polytls",
+            None,
+            "no backend compiled in: enable `rustls`, `openssl` or `boring`",
+        )),
     }
 }
 
@@ -162,7 +179,7 @@ mod tests {
         #[cfg(not(feature = "boring"))]
         assert!(matches!(
             backend_by_name("boring"),
-            Err(Error::Unsupported { .. })
+            Err(Error::Unsupported(_))
         ));
         assert_eq!(
             default_backend().map(|b| b.name()).ok(),

@@ -1,15 +1,16 @@
-//! The backend traits: a [`Backend`] builds shareable contexts from the
-//! portable configuration; a context makes one [`Session`] per connection.
+//! The backend trait: a [`Backend`] builds shareable contexts from the
+//! portable configuration; a context makes one [`Session`](crate::Session)
+//! per connection.
 
 use crate::config::{ClientConfig, ServerConfig};
+use crate::context::{ClientContext, ServerContext};
+use crate::driver::{ClientDriver, ServerDriver, Valid};
 use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
-use crate::session::Session;
 use crate::Result;
 
 /// Something a backend may or may not be able to do. Ask with
 /// [`Backend::supports`] before relying on it; asking for it anyway gives
-/// [`Error::Unsupported`](crate::Error::Unsupported) or
-/// [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+/// [`Error::Unsupported`](crate::Error::Unsupported) naming the capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Capability {
@@ -29,6 +30,23 @@ pub enum Capability {
     /// this is missing, a client with `resumption` on makes full handshakes,
     /// and `SessionInfo::resumed` says so.
     ClientResumption,
+    /// A client's resumption state saved as bytes and restored later
+    /// ([`ResumptionState::to_bytes`](crate::ResumptionState::to_bytes)).
+    ResumptionExport,
+    /// Server ticket keys given by the application, shared between
+    /// contexts and processes ([`TicketKeys`](crate::TicketKeys)).
+    TicketKeys,
+    /// More than one ticket key: the first encrypts, the others still
+    /// decrypt, so keys can rotate.
+    TicketKeyRotation,
+    /// A resumption lifetime other than the library's default.
+    ResumptionLifetime,
+    /// TLS 1.2 resumption by session IDs only, without tickets.
+    Tls12SessionIds,
+    /// Early data (0-RTT) as a client.
+    ClientEarlyData,
+    /// Early data (0-RTT) as a server.
+    ServerEarlyData,
     /// Keying material exporters.
     KeyingMaterialExport,
     /// Key logging.
@@ -42,11 +60,18 @@ pub enum Capability {
 }
 
 /// A TLS implementation.
+///
+/// Applications call [`client_context`](Backend::client_context) and
+/// [`server_context`](Backend::server_context); a backend implements the
+/// rest. The two provided methods validate the configuration before the
+/// backend sees it, and wrap what it builds so the portable rules hold on
+/// every backend (see [`driver`](crate::driver)); a backend cannot build a
+/// context any other way.
 pub trait Backend: Send + Sync + 'static {
-    /// Shareable client-side context.
-    type ClientContext: ClientContext;
-    /// Shareable server-side context.
-    type ServerContext: ServerContext;
+    /// The backend's client context.
+    type ClientDriver: ClientDriver;
+    /// The backend's server context.
+    type ServerDriver: ServerDriver;
 
     /// The backend's short name: `"rustls"`, `"openssl"`, `"boring"`.
     fn name(&self) -> &'static str;
@@ -57,36 +82,31 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether the backend can do `capability`.
     fn supports(&self, capability: Capability) -> bool;
 
-    /// Builds a client context (≈ `SSL_CTX`); expensive, share it.
-    fn client_context(&self, config: &ClientConfig) -> Result<Self::ClientContext>;
+    /// Builds the backend's client context from a validated configuration.
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<Self::ClientDriver>;
 
-    /// Builds a server context; expensive, share it.
-    fn server_context(&self, config: &ServerConfig) -> Result<Self::ServerContext>;
-}
+    /// Builds the backend's server context from a validated configuration.
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<Self::ServerDriver>;
 
-/// Makes client sessions; holds the client's resumption cache.
-pub trait ClientContext: Send + Sync + 'static {
-    /// The session type.
-    type Session: Session + 'static;
+    /// Builds a client context (≈ `SSL_CTX`); expensive, share it (cloning
+    /// is cheap).
+    fn client_context(&self, config: &ClientConfig) -> Result<ClientContext<Self::ClientDriver>> {
+        let valid = Valid::client(config)?;
+        let driver = self.build_client(valid)?;
+        Ok(ClientContext::new(self.name(), driver, config))
+    }
 
-    /// Starts a session to `server_name` (a DNS name or an IP address), used
-    /// for SNI and for verifying the server's certificate. The ClientHello is
-    /// ready to be written at once.
-    fn connect(&self, server_name: &str) -> Result<Self::Session>;
-}
-
-/// Makes server sessions; holds the ticket keys and the session cache.
-pub trait ServerContext: Send + Sync + 'static {
-    /// The session type.
-    type Session: Session + 'static;
-
-    /// Starts a session waiting for a ClientHello.
-    fn accept(&self) -> Result<Self::Session>;
+    /// Builds a server context; expensive, share it (cloning is cheap).
+    fn server_context(&self, config: &ServerConfig) -> Result<ServerContext<Self::ServerDriver>> {
+        let valid = Valid::server(config)?;
+        let driver = self.build_server(valid)?;
+        Ok(ServerContext::new(self.name(), driver))
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
-    type ClientContext = B::ClientContext;
-    type ServerContext = B::ServerContext;
+    type ClientDriver = B::ClientDriver;
+    type ServerDriver = B::ServerDriver;
     fn name(&self) -> &'static str {
         (**self).name()
     }
@@ -96,24 +116,10 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
     fn supports(&self, capability: Capability) -> bool {
         (**self).supports(capability)
     }
-    fn client_context(&self, config: &ClientConfig) -> Result<Self::ClientContext> {
-        (**self).client_context(config)
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<Self::ClientDriver> {
+        (**self).build_client(config)
     }
-    fn server_context(&self, config: &ServerConfig) -> Result<Self::ServerContext> {
-        (**self).server_context(config)
-    }
-}
-
-impl<C: ClientContext + ?Sized> ClientContext for std::sync::Arc<C> {
-    type Session = C::Session;
-    fn connect(&self, server_name: &str) -> Result<Self::Session> {
-        (**self).connect(server_name)
-    }
-}
-
-impl<C: ServerContext + ?Sized> ServerContext for std::sync::Arc<C> {
-    type Session = C::Session;
-    fn accept(&self) -> Result<Self::Session> {
-        (**self).accept()
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<Self::ServerDriver> {
+        (**self).build_server(config)
     }
 }

@@ -13,21 +13,22 @@
 
 use std::io::{self, Read, Write};
 
+use crate::driver::SessionDriver;
 use crate::session::{ReadOutcome, Session};
 use crate::Error;
 
 /// A TLS stream over a blocking transport.
 #[derive(Debug)]
-pub struct Stream<IO, S> {
+pub struct Stream<IO, D> {
     io: IO,
-    session: S,
+    session: Session<D>,
     transport_eof: bool,
 }
 
-impl<IO: Read + Write, S: Session> Stream<IO, S> {
+impl<IO: Read + Write, D: SessionDriver> Stream<IO, D> {
     /// Wraps `io` with `session` (from `ClientContext::connect` or
     /// `ServerContext::accept`). No IO happens until first use.
-    pub fn new(session: S, io: IO) -> Self {
+    pub fn new(io: IO, session: Session<D>) -> Self {
         Self {
             io,
             session,
@@ -64,18 +65,23 @@ impl<IO: Read + Write, S: Session> Stream<IO, S> {
     }
 
     /// The transport and the session.
-    pub fn get_ref(&self) -> (&IO, &S) {
+    pub fn get_ref(&self) -> (&IO, &Session<D>) {
         (&self.io, &self.session)
     }
 
     /// The transport and the session, mutably. Reading or writing the
     /// transport directly corrupts the TLS stream.
-    pub fn get_mut(&mut self) -> (&mut IO, &mut S) {
+    pub fn get_mut(&mut self) -> (&mut IO, &mut Session<D>) {
         (&mut self.io, &mut self.session)
     }
 
+    /// The session (what was negotiated, keying material, ...).
+    pub fn session(&self) -> &Session<D> {
+        &self.session
+    }
+
     /// Gives back the transport and the session.
-    pub fn into_inner(self) -> (IO, S) {
+    pub fn into_inner(self) -> (IO, Session<D>) {
         (self.io, self.session)
     }
 
@@ -110,7 +116,7 @@ impl<IO: Read + Write, S: Session> Stream<IO, S> {
     }
 }
 
-impl<IO: Read + Write, S: Session> Read for Stream<IO, S> {
+impl<IO: Read + Write, D: SessionDriver> Read for Stream<IO, D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
@@ -132,7 +138,7 @@ impl<IO: Read + Write, S: Session> Read for Stream<IO, S> {
     }
 }
 
-impl<IO: Read + Write, S: Session> Write for Stream<IO, S> {
+impl<IO: Read + Write, D: SessionDriver> Write for Stream<IO, D> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);

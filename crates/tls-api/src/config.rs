@@ -1,17 +1,20 @@
 //! The portable configuration: plain data, checked by [`ClientConfig::validate`]
 //! and [`ServerConfig::validate`] before any backend builds a context from it.
 //!
-//! Defaults are secure: certificate and hostname verification on, TLS 1.2 and
-//! 1.3 only, each backend's default (modern AEAD-only) suites and groups,
-//! resumption on, no key log.
+//! Defaults are secure and the same on every backend: certificate and
+//! hostname verification on, TLS 1.2 and 1.3 only, the portable suites,
+//! groups and signature schemes of [`defaults`](crate::defaults) (AEAD with
+//! forward secrecy only), resumption on, no early data, no key log.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::identity::{certs_from_pem, CertificateDer, Identity};
 use crate::keylog::KeyLog;
 use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
-use crate::{Error, Result};
+pub use crate::tickets::TicketKeys;
+use crate::{ConfigErrorKind, Error, Result};
 
 /// A set of trust anchors (root certificates).
 #[derive(Clone, Default)]
@@ -41,9 +44,10 @@ impl Roots {
                 .first()
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| "no certificates found".into());
-            return Err(Error::InvalidConfig(format!(
-                "cannot load the platform trust store: {why}"
-            )));
+            return Err(Error::config(
+                ConfigErrorKind::Io,
+                format!("cannot load the platform trust store: {why}"),
+            ));
         }
         Ok(Self::new(loaded.certs))
     }
@@ -105,11 +109,13 @@ pub struct Common {
     pub min_version: ProtocolVersion,
     /// The highest version allowed (default TLS 1.3).
     pub max_version: ProtocolVersion,
-    /// Cipher suites in preference order; `None` means the backend's secure
-    /// defaults. Suites of versions outside min..=max are ignored.
+    /// Cipher suites in preference order; `None` means the portable
+    /// defaults ([`defaults::CIPHER_SUITES`](crate::defaults::CIPHER_SUITES)).
+    /// Suites of versions outside min..=max are ignored.
     pub cipher_suites: Option<Vec<CipherSuite>>,
-    /// Key-exchange groups in preference order; `None` means the backend's
-    /// defaults.
+    /// Key-exchange groups in preference order; `None` means the portable
+    /// defaults ([`defaults::GROUPS`](crate::defaults::GROUPS)), less those
+    /// the backend lacks.
     pub groups: Option<Vec<NamedGroup>>,
     /// Session resumption (default on): on a server, tickets and a session
     /// cache; on a client, a ticket cache per context, where the backend has
@@ -154,35 +160,71 @@ impl Common {
         })
     }
 
+    /// The cipher suites to offer: the configured ones, or the portable
+    /// defaults, of the enabled versions only.
+    pub fn effective_suites(&self) -> Vec<CipherSuite> {
+        let versions = self.versions();
+        self.cipher_suites
+            .as_deref()
+            .unwrap_or(crate::defaults::CIPHER_SUITES)
+            .iter()
+            .copied()
+            .filter(|s| versions.contains(&s.version()))
+            .collect()
+    }
+
+    /// The groups to offer: the configured ones, or the portable defaults
+    /// that `supported` accepts. The second value says whether the list came
+    /// from the configuration (configured groups a backend lacks are an
+    /// error; defaults it lacks are left out).
+    pub fn effective_groups(
+        &self,
+        supported: impl Fn(NamedGroup) -> bool,
+    ) -> (Vec<NamedGroup>, bool) {
+        match &self.groups {
+            Some(g) => (g.clone(), true),
+            None => (
+                crate::defaults::GROUPS
+                    .iter()
+                    .copied()
+                    .filter(|g| supported(*g))
+                    .collect(),
+                false,
+            ),
+        }
+    }
+
     fn validate(&self) -> Result<()> {
+        let contradiction = |m: String| Err(Error::config(ConfigErrorKind::Contradiction, m));
         if self.min_version > self.max_version {
-            return Err(Error::InvalidConfig(format!(
+            return contradiction(format!(
                 "min_version {} is above max_version {}",
                 self.min_version, self.max_version
-            )));
+            ));
         }
         for p in &self.alpn {
             if p.is_empty() || p.len() > 255 {
-                return Err(Error::InvalidConfig(format!(
-                    "ALPN protocol names must be 1 to 255 bytes, got {} bytes",
-                    p.len()
-                )));
+                return Err(Error::config(
+                    ConfigErrorKind::OutOfRange,
+                    format!(
+                        "ALPN protocol names must be 1 to 255 bytes, got {} bytes",
+                        p.len()
+                    ),
+                ));
             }
         }
         if let Some(suites) = &self.cipher_suites {
             let versions = self.versions();
             for v in versions {
                 if !suites.iter().any(|s| s.version() == v) {
-                    return Err(Error::InvalidConfig(format!(
+                    return contradiction(format!(
                         "no cipher suite configured for enabled version {v}"
-                    )));
+                    ));
                 }
             }
         }
         if matches!(&self.groups, Some(g) if g.is_empty()) {
-            return Err(Error::InvalidConfig(
-                "an empty key-exchange group list allows no handshake".into(),
-            ));
+            return contradiction("an empty key-exchange group list allows no handshake".into());
         }
         Ok(())
     }
@@ -221,6 +263,14 @@ pub struct ClientConfig {
     pub danger_accept_invalid_certs: bool,
     /// DANGER: accept a chain valid for some other name.
     pub danger_accept_invalid_hostnames: bool,
+    /// Resumption states kept by the context's cache, at most (default 256;
+    /// 1 to 1,000,000). Only used when `common.resumption` is on.
+    pub session_cache_size: usize,
+    /// Send early data (0-RTT) when resuming, where the server allows it
+    /// (default off). See
+    /// [`Session::write_early_data`](crate::Session::write_early_data) for
+    /// the replay risk.
+    pub early_data: bool,
     /// Versions, suites, groups, ALPN, resumption, key log.
     pub common: Common,
 }
@@ -235,17 +285,28 @@ impl ClientConfig {
             send_sni: true,
             danger_accept_invalid_certs: false,
             danger_accept_invalid_hostnames: false,
+            session_cache_size: 256,
+            early_data: false,
             common: Common::default(),
         }
     }
 
-    /// Checks the configuration for contradictions; every backend calls this
-    /// before building a context.
+    /// Checks the configuration for contradictions and numbers out of range;
+    /// [`Backend::client_context`](crate::Backend::client_context) calls it
+    /// before the backend sees the configuration.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
         if self.roots.is_empty() && !self.danger_accept_invalid_certs {
-            return Err(Error::InvalidConfig(
-                "no trust anchors: give roots (or Roots::platform()) to verify servers".into(),
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "no trust anchors: give roots (or Roots::platform()) to verify servers",
+            ));
+        }
+        in_range("session_cache_size", self.session_cache_size, 1, 1_000_000)?;
+        if self.early_data && !self.common.resumption {
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "early data needs resumption",
             ));
         }
         Ok(())
@@ -260,9 +321,12 @@ pub fn check_server_name(name: &str) -> Result<()> {
     rustls_pki_types::ServerName::try_from(name)
         .map(|_| ())
         .map_err(|_| {
-            Error::InvalidConfig(format!(
-                "{name:?} is not a valid DNS name or IP address (IDNs must be given as A-labels)"
-            ))
+            Error::config(
+                ConfigErrorKind::ServerName,
+                format!(
+                    "{name:?} is not a valid DNS name or IP address (IDNs must be given as A-labels)"
+                ),
+            )
         })
 }
 
@@ -278,6 +342,13 @@ pub struct ServerConfig {
     pub sni_identities: Vec<(String, Identity)>,
     /// Whether and how clients are authenticated.
     pub client_auth: ClientAuth,
+    /// Resumption settings (used when `common.resumption` is on).
+    pub resumption: ServerResumption,
+    /// Early data (0-RTT) accepted from resuming clients, in bytes; 0 (the
+    /// default) refuses it. See
+    /// [`Session::early_data_accepted`](crate::Session::early_data_accepted)
+    /// for the replay risk.
+    pub max_early_data: u32,
     /// Versions, suites, groups, ALPN, resumption, key log.
     pub common: Common,
 }
@@ -289,42 +360,164 @@ impl ServerConfig {
             identity,
             sni_identities: Vec::new(),
             client_auth: ClientAuth::None,
+            resumption: ServerResumption::default(),
+            max_early_data: 0,
             common: Common::default(),
         }
     }
 
-    /// Checks the configuration for contradictions; every backend calls this
-    /// before building a context.
+    /// Checks the configuration for contradictions and numbers out of range;
+    /// [`Backend::server_context`](crate::Backend::server_context) calls it
+    /// before the backend sees the configuration.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
         match &self.client_auth {
             ClientAuth::Optional(r) | ClientAuth::Required(r) if r.is_empty() => {
-                return Err(Error::InvalidConfig(
-                    "client authentication needs at least one root".into(),
+                return Err(Error::config(
+                    ConfigErrorKind::Contradiction,
+                    "client authentication needs at least one root",
                 ))
             }
             _ => {}
         }
         for (name, _) in &self.sni_identities {
-            if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
-                return Err(Error::InvalidConfig(format!(
-                    "SNI entry {name:?} is not a DNS name"
-                )));
+            if check_server_name(name).is_err() || name.parse::<std::net::IpAddr>().is_ok() {
+                return Err(Error::config(
+                    ConfigErrorKind::ServerName,
+                    format!("SNI entry {name:?} is not a DNS name"),
+                ));
             }
+        }
+        in_range(
+            "resumption.cache_size",
+            self.resumption.cache_size,
+            1,
+            1_000_000,
+        )?;
+        if let Some(lifetime) = self.resumption.lifetime {
+            if lifetime.subsec_nanos() != 0 {
+                return Err(Error::config(
+                    ConfigErrorKind::OutOfRange,
+                    "resumption.lifetime must be whole seconds",
+                ));
+            }
+            in_range(
+                "resumption.lifetime (seconds)",
+                lifetime.as_secs(),
+                1,
+                MAX_TICKET_LIFETIME,
+            )?;
+        }
+        if self.resumption.ticket_keys.is_some()
+            && self.resumption.tls12 == Tls12Resumption::SessionIds
+        {
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "ticket_keys need tickets: with TLS 1.2 session IDs, TLS 1.3 tickets are kept \
+                 in the server's cache instead",
+            ));
+        }
+        if self.max_early_data > 0 && !self.common.resumption {
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "early data needs resumption",
+            ));
         }
         Ok(())
     }
 
-    /// The identity for a client's SNI name: the matching entry, else the
-    /// default.
-    pub fn identity_for(&self, sni: Option<&str>) -> &Identity {
-        sni.and_then(|n| {
-            self.sni_identities
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(n))
-                .map(|(_, id)| id)
-        })
-        .unwrap_or(&self.identity)
+    /// Chooses identities by SNI: index 0 is [`identity`](Self::identity),
+    /// index `i + 1` is `sni_identities[i]`. Backends build one certificate
+    /// object per identity in that order ([`identities`](Self::identities))
+    /// and ask the selector which to present.
+    pub fn sni_selector(&self) -> SniSelector {
+        SniSelector {
+            names: self.sni_identities.iter().map(|(n, _)| n.clone()).collect(),
+        }
+    }
+
+    /// Every identity, in [`SniSelector`] index order.
+    pub fn identities(&self) -> impl Iterator<Item = &Identity> {
+        std::iter::once(&self.identity).chain(self.sni_identities.iter().map(|(_, id)| id))
+    }
+}
+
+/// The one SNI lookup every backend uses: exact, case-insensitive match,
+/// else the default identity. See [`ServerConfig::sni_selector`].
+#[derive(Debug, Clone)]
+pub struct SniSelector {
+    names: Vec<String>,
+}
+
+impl SniSelector {
+    /// The index of the identity to present for `sni`.
+    pub fn select(&self, sni: Option<&str>) -> usize {
+        sni.and_then(|n| self.names.iter().position(|k| k.eq_ignore_ascii_case(n)))
+            .map_or(0, |i| i + 1)
+    }
+
+    /// Whether there are identities besides the default.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// The longest a ticket may be valid, in seconds: 7 days (RFC 8446 §4.6.1).
+pub const MAX_TICKET_LIFETIME: u64 = 7 * 24 * 3600;
+
+fn in_range<T: PartialOrd + fmt::Display + Copy>(key: &str, v: T, lo: T, hi: T) -> Result<()> {
+    if v < lo || v > hi {
+        return Err(Error::config(
+            ConfigErrorKind::OutOfRange,
+            format!("{key} is {v}; allowed: {lo} to {hi}"),
+        ));
+    }
+    Ok(())
+}
+
+/// How TLS 1.2 clients resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Tls12Resumption {
+    /// Session tickets (RFC 5077), with session IDs for clients without
+    /// ticket support.
+    #[default]
+    Tickets,
+    /// Session IDs only: the server keeps each session in its cache and
+    /// issues no TLS 1.2 tickets
+    /// ([`Capability::Tls12SessionIds`](crate::Capability::Tls12SessionIds)).
+    SessionIds,
+}
+
+/// A server's resumption settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerResumption {
+    /// Sessions the server's cache holds, at most (default 20,480; 1 to
+    /// 1,000,000).
+    pub cache_size: usize,
+    /// How long a ticket or cached session can be resumed, in whole seconds,
+    /// at most 7 days. `None` (the default) keeps the library's own: 2 hours
+    /// on rustls and OpenSSL; on BoringSSL 2 hours for TLS 1.2 and 2 days for
+    /// TLS 1.3 tickets. Only rustls can be given another value
+    /// ([`Capability::ResumptionLifetime`](crate::Capability::ResumptionLifetime)).
+    pub lifetime: Option<Duration>,
+    /// Tickets or session IDs on TLS 1.2 (TLS 1.3 always uses tickets).
+    pub tls12: Tls12Resumption,
+    /// Ticket keys shared with other contexts or processes (see
+    /// [`TicketKeys`]); `None` (the default) gives each context random keys
+    /// of its own, so its tickets resume only on it.
+    pub ticket_keys: Option<TicketKeys>,
+}
+
+impl Default for ServerResumption {
+    fn default() -> Self {
+        Self {
+            cache_size: 20_480,
+            lifetime: None,
+            tls12: Tls12Resumption::Tickets,
+            ticket_keys: None,
+        }
     }
 }
 
@@ -336,19 +529,25 @@ mod tests {
     fn client_validation() {
         let mut c = ClientConfig::new(Roots::default());
         assert!(
-            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("trust anchors"))
+            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.message().contains("trust anchors"))
         );
         c.danger_accept_invalid_certs = true;
         assert!(c.validate().is_ok());
         c.common.min_version = ProtocolVersion::Tls13;
         c.common.max_version = ProtocolVersion::Tls12;
-        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("min_version")));
+        assert!(
+            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.message().contains("min_version"))
+        );
         c.common.max_version = ProtocolVersion::Tls13;
         c.common.alpn = vec![vec![]];
-        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("ALPN")));
+        assert!(
+            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.message().contains("ALPN"))
+        );
         c.common.alpn = vec![b"h2".to_vec()];
         c.common.cipher_suites = Some(vec![CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
-        assert!(matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.contains("TLSv1.3")));
+        assert!(
+            matches!(c.validate(), Err(Error::InvalidConfig(m)) if m.message().contains("TLSv1.3"))
+        );
     }
 
     #[test]

@@ -1,21 +1,23 @@
 //! Run-time backend choice: [`DynBackend`] erases the backend type and itself
 //! implements [`Backend`], so generic code works through it unchanged. Its
-//! sessions are `Box<dyn Session>`.
+//! contexts are `ClientContext<DynClientDriver>` and
+//! `ServerContext<DynServerDriver>`, its sessions
+//! `Session<Box<dyn SessionDriver>>`.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::backend::{Backend, Capability, ClientContext, ServerContext};
+use crate::backend::{Backend, Capability};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::session::Session;
+use crate::driver::{ClientDriver, Offer, ServerDriver, SessionDriver, Valid};
 use crate::Result;
 
 trait ErasedBackend: Send + Sync {
     fn name(&self) -> &'static str;
     fn library_version(&self) -> String;
     fn supports(&self, capability: Capability) -> bool;
-    fn client_context(&self, config: &ClientConfig) -> Result<DynClientContext>;
-    fn server_context(&self, config: &ServerConfig) -> Result<DynServerContext>;
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<DynClientDriver>;
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<DynServerDriver>;
 }
 
 impl<B: Backend> ErasedBackend for B {
@@ -28,15 +30,15 @@ impl<B: Backend> ErasedBackend for B {
     fn supports(&self, capability: Capability) -> bool {
         Backend::supports(self, capability)
     }
-    fn client_context(&self, config: &ClientConfig) -> Result<DynClientContext> {
-        Ok(DynClientContext::new(Backend::client_context(
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<DynClientDriver> {
+        Ok(DynClientDriver(Arc::new(Backend::build_client(
             self, config,
-        )?))
+        )?)))
     }
-    fn server_context(&self, config: &ServerConfig) -> Result<DynServerContext> {
-        Ok(DynServerContext::new(Backend::server_context(
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<DynServerDriver> {
+        Ok(DynServerDriver(Arc::new(Backend::build_server(
             self, config,
-        )?))
+        )?)))
     }
 }
 
@@ -58,8 +60,8 @@ impl fmt::Debug for DynBackend {
 }
 
 impl Backend for DynBackend {
-    type ClientContext = DynClientContext;
-    type ServerContext = DynServerContext;
+    type ClientDriver = DynClientDriver;
+    type ServerDriver = DynServerDriver;
 
     fn name(&self) -> &'static str {
         self.0.name()
@@ -70,78 +72,71 @@ impl Backend for DynBackend {
     fn supports(&self, capability: Capability) -> bool {
         self.0.supports(capability)
     }
-    fn client_context(&self, config: &ClientConfig) -> Result<DynClientContext> {
-        self.0.client_context(config)
+    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<DynClientDriver> {
+        self.0.build_client(config)
     }
-    fn server_context(&self, config: &ServerConfig) -> Result<DynServerContext> {
-        self.0.server_context(config)
-    }
-}
-
-trait ErasedClientContext: Send + Sync {
-    fn connect(&self, server_name: &str) -> Result<Box<dyn Session>>;
-}
-
-impl<C: ClientContext> ErasedClientContext for C {
-    fn connect(&self, server_name: &str) -> Result<Box<dyn Session>> {
-        Ok(Box::new(ClientContext::connect(self, server_name)?))
+    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<DynServerDriver> {
+        self.0.build_server(config)
     }
 }
 
-/// A client context of a backend chosen at run time; cheap to clone.
+trait ErasedClientDriver: Send + Sync {
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Box<dyn SessionDriver>>;
+    fn exports_resumption(&self) -> bool;
+}
+
+impl<C: ClientDriver> ErasedClientDriver for C {
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Box<dyn SessionDriver>> {
+        Ok(Box::new(ClientDriver::connect(self, server_name, offer)?))
+    }
+    fn exports_resumption(&self) -> bool {
+        ClientDriver::exports_resumption(self)
+    }
+}
+
+/// The client context of a backend chosen at run time.
 #[derive(Clone)]
-pub struct DynClientContext(Arc<dyn ErasedClientContext>);
+pub struct DynClientDriver(Arc<dyn ErasedClientDriver>);
 
-impl DynClientContext {
-    /// Erases `context`.
-    pub fn new<C: ClientContext>(context: C) -> Self {
-        Self(Arc::new(context))
-    }
-}
-
-impl fmt::Debug for DynClientContext {
+impl fmt::Debug for DynClientDriver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DynClientContext")
+        f.write_str("DynClientDriver")
     }
 }
 
-impl ClientContext for DynClientContext {
-    type Session = Box<dyn Session>;
-    fn connect(&self, server_name: &str) -> Result<Box<dyn Session>> {
-        self.0.connect(server_name)
+impl ClientDriver for DynClientDriver {
+    type Session = Box<dyn SessionDriver>;
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Box<dyn SessionDriver>> {
+        self.0.connect(server_name, offer)
+    }
+    fn exports_resumption(&self) -> bool {
+        self.0.exports_resumption()
     }
 }
 
-trait ErasedServerContext: Send + Sync {
-    fn accept(&self) -> Result<Box<dyn Session>>;
+trait ErasedServerDriver: Send + Sync {
+    fn accept(&self) -> Result<Box<dyn SessionDriver>>;
 }
 
-impl<C: ServerContext> ErasedServerContext for C {
-    fn accept(&self) -> Result<Box<dyn Session>> {
-        Ok(Box::new(ServerContext::accept(self)?))
+impl<S: ServerDriver> ErasedServerDriver for S {
+    fn accept(&self) -> Result<Box<dyn SessionDriver>> {
+        Ok(Box::new(ServerDriver::accept(self)?))
     }
 }
 
-/// A server context of a backend chosen at run time; cheap to clone.
+/// The server context of a backend chosen at run time.
 #[derive(Clone)]
-pub struct DynServerContext(Arc<dyn ErasedServerContext>);
+pub struct DynServerDriver(Arc<dyn ErasedServerDriver>);
 
-impl DynServerContext {
-    /// Erases `context`.
-    pub fn new<C: ServerContext>(context: C) -> Self {
-        Self(Arc::new(context))
-    }
-}
-
-impl fmt::Debug for DynServerContext {
+impl fmt::Debug for DynServerDriver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DynServerContext")
+        f.write_str("DynServerDriver")
     }
 }
 
-impl ServerContext for DynServerContext {
-    type Session = Box<dyn Session>;
-    fn accept(&self) -> Result<Box<dyn Session>> {
+impl ServerDriver for DynServerDriver {
+    type Session = Box<dyn SessionDriver>;
+    fn accept(&self) -> Result<Box<dyn SessionDriver>> {
         self.0.accept()
     }
 }

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::Capability;
+
 /// A `Result` whose error is a polytls [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -29,7 +31,7 @@ pub enum Error {
     /// The peer broke the protocol: malformed records or messages, bad MACs,
     /// unexpected messages, renegotiation attempts.
     #[error("peer misbehaved: {0}")]
-    PeerMisbehaved(String),
+    PeerMisbehaved(#[source] Misbehaviour),
     /// The transport ended without a `close_notify` alert: the stream may have
     /// been truncated by an attacker, so this is never a clean end. Also the
     /// answer when the peer ends the connection before the handshake
@@ -37,22 +39,20 @@ pub enum Error {
     /// plaintext `close_notify` at once, rustls at the transport EOF after it).
     #[error("peer closed the connection without sending close_notify")]
     UnexpectedEof,
-    /// The backend cannot do what the configuration or the call asks.
-    #[error("unsupported by the {backend} backend: {what}")]
-    Unsupported {
-        /// Which backend answered.
-        backend: &'static str,
-        /// What it cannot do.
-        what: String,
-    },
+    /// The backend lacks something the configuration or the call asks for;
+    /// [`Unsupported::capability`] names it where it is a
+    /// [`Capability`] (ask [`Backend::supports`](crate::Backend::supports)
+    /// first).
+    #[error("{0}")]
+    Unsupported(Unsupported),
     /// The configuration is invalid (bad PEM, unknown cipher name, key not
-    /// matching the certificate, ...).
+    /// matching the certificate, contradictory settings, ...).
     #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
-    /// The API was used out of order (read after close, export before the
-    /// handshake completed, ...).
+    InvalidConfig(ConfigError),
+    /// The API was used out of order (write after close, export before the
+    /// handshake completed, a resumption value from another context, ...).
     #[error("API misuse: {0}")]
-    Misuse(String),
+    Misuse(MisuseError),
     /// Anything not categorised above; the backend's own error is the source.
     #[error("{message}")]
     Other {
@@ -63,6 +63,9 @@ pub enum Error {
         source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
     },
 }
+
+/// A native error kept as the `source()` of a polytls error.
+pub type NativeError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
     /// An [`Error::Other`] keeping `source` as the native error.
@@ -76,12 +79,53 @@ impl Error {
         }
     }
 
-    /// An [`Error::Unsupported`] from `backend` for `what`.
-    pub fn unsupported(backend: &'static str, what: impl Into<String>) -> Self {
-        Error::Unsupported {
+    /// An [`Error::Unsupported`]: `backend` lacks `capability`, because
+    /// `reason`.
+    pub fn unsupported(
+        backend: &'static str,
+        capability: impl Into<Option<Capability>>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Unsupported(Unsupported {
             backend,
-            what: what.into(),
-        }
+            capability: capability.into(),
+            reason: reason.into(),
+        })
+    }
+
+    /// An [`Error::InvalidConfig`] of `kind`.
+    pub fn config(kind: ConfigErrorKind, message: impl Into<String>) -> Self {
+        Error::InvalidConfig(ConfigError {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// An [`Error::Misuse`] of `kind`.
+    pub fn misuse(kind: MisuseKind, message: impl Into<String>) -> Self {
+        Error::Misuse(MisuseError {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// An [`Error::PeerMisbehaved`] described by `message`.
+    pub fn misbehaved(message: impl Into<String>) -> Self {
+        Error::PeerMisbehaved(Misbehaviour {
+            message: message.into(),
+            source: None,
+        })
+    }
+
+    /// An [`Error::PeerMisbehaved`] keeping the backend's native error.
+    pub fn misbehaved_from<E>(message: impl Into<String>, source: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Error::PeerMisbehaved(Misbehaviour {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        })
     }
 
     /// Turns the error into an [`std::io::Error`] for the IO adapters, keeping
@@ -90,7 +134,7 @@ impl Error {
     pub fn into_io(self) -> std::io::Error {
         let kind = match self {
             Error::UnexpectedEof => std::io::ErrorKind::UnexpectedEof,
-            Error::Misuse(_) | Error::InvalidConfig(_) | Error::Unsupported { .. } => {
+            Error::Misuse(_) | Error::InvalidConfig(_) | Error::Unsupported(_) => {
                 std::io::ErrorKind::InvalidInput
             }
             _ => std::io::ErrorKind::InvalidData,
@@ -113,11 +157,157 @@ impl Error {
             Error::AlertReceived(_) => "alert_received",
             Error::PeerMisbehaved(_) => "peer_misbehaved",
             Error::UnexpectedEof => "unexpected_eof",
-            Error::Unsupported { .. } => "unsupported",
+            Error::Unsupported(_) => "unsupported",
             Error::InvalidConfig(_) => "invalid_config",
             Error::Misuse(_) => "misuse",
             Error::Other { .. } => "other",
         }
+    }
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// PEM, DER or PKCS#12 input that cannot be parsed.
+    Malformed,
+    /// A file that cannot be read.
+    Io,
+    /// A name polytls does not know (cipher suite, group, version, backend).
+    UnknownName,
+    /// A protocol version polytls refuses (SSLv3, TLS 1.0, TLS 1.1).
+    Obsolete,
+    /// Settings that contradict each other or allow no handshake.
+    Contradiction,
+    /// A number outside its allowed range.
+    OutOfRange,
+    /// A private key that does not belong to its certificate.
+    KeyMismatch,
+    /// Not a DNS name or IP address polytls can use.
+    ServerName,
+    /// A certificate, key or list the TLS library refused to load.
+    Rejected,
+}
+
+/// An invalid configuration: what kind of problem, and a message naming the
+/// item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    kind: ConfigErrorKind,
+    message: String,
+}
+
+impl ConfigError {
+    /// What kind of problem it is.
+    pub fn kind(&self) -> ConfigErrorKind {
+        self.kind
+    }
+
+    /// The message, naming the item at fault.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which rule of the API was broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MisuseKind {
+    /// Plaintext written after `send_close_notify`.
+    WriteAfterClose,
+    /// Something that needs a completed handshake (keying material,
+    /// resumption state) asked for before it completed.
+    HandshakeIncomplete,
+    /// A resumption value offered to a context that did not make it, or for
+    /// another server name.
+    ForeignResumption,
+    /// A client-only call on a server session, or the reverse.
+    WrongRole,
+}
+
+/// API misuse: which rule, and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MisuseError {
+    kind: MisuseKind,
+    message: String,
+}
+
+impl MisuseError {
+    /// Which rule was broken.
+    pub fn kind(&self) -> MisuseKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for MisuseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How the peer broke the protocol, with the backend's native error where
+/// there is one.
+#[derive(Debug, Clone)]
+pub struct Misbehaviour {
+    message: String,
+    source: Option<NativeError>,
+}
+
+impl Misbehaviour {
+    /// The description.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The backend's native error, if it reported one.
+    pub fn native(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
+impl fmt::Display for Misbehaviour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Misbehaviour {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A backend lacking something: which backend, which capability, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// Which backend answered (`"polytls"` for the facade itself).
+    pub backend: &'static str,
+    /// The capability it lacks, where the request maps to one.
+    pub capability: Option<Capability>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unsupported by the {} backend: {}",
+            self.backend, self.reason
+        )
     }
 }
 

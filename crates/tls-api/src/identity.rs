@@ -7,7 +7,7 @@ use std::path::Path;
 use rustls_pki_types::pem::PemObject;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::{Error, Result};
+use crate::{ConfigErrorKind, Error, Result};
 
 /// A certificate chain and the private key of its first (leaf) certificate.
 ///
@@ -23,8 +23,9 @@ impl Identity {
     /// An identity from a chain (leaf first) and the leaf's private key.
     pub fn new(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Self> {
         if chain.is_empty() {
-            return Err(Error::InvalidConfig(
-                "an identity needs at least one certificate".into(),
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "an identity needs at least one certificate",
             ));
         }
         Ok(Self { chain, key })
@@ -47,8 +48,12 @@ impl Identity {
     /// Loads an identity from DER: certificates leaf first, and a private key
     /// in PKCS#8, PKCS#1 or SEC1 form (detected from its structure).
     pub fn from_der(chain: Vec<Vec<u8>>, key: Vec<u8>) -> Result<Self> {
-        let key = PrivateKeyDer::try_from(key)
-            .map_err(|e| Error::InvalidConfig(format!("unrecognised DER private key: {e}")))?;
+        let key = PrivateKeyDer::try_from(key).map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Malformed,
+                format!("unrecognised DER private key: {e}"),
+            )
+        })?;
         Self::new(chain.into_iter().map(CertificateDer::from).collect(), key)
     }
 
@@ -56,28 +61,41 @@ impl Identity {
     /// `password`. The archive must hold exactly one private key with its chain.
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self> {
         let store = p12_keystore::KeyStore::from_pkcs12(der, password, Default::default())
-            .map_err(|e| Error::InvalidConfig(format!("cannot read PKCS#12 archive: {e}")))?;
+            .map_err(|e| {
+                Error::config(
+                    ConfigErrorKind::Malformed,
+                    format!("cannot read PKCS#12 archive: {e}"),
+                )
+            })?;
         let mut found = None;
         for (_alias, entry) in store.entries() {
             if let p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) = entry {
                 if found.is_some() {
-                    return Err(Error::InvalidConfig(
-                        "PKCS#12 archive holds more than one private key".into(),
+                    return Err(Error::config(
+                        ConfigErrorKind::Malformed,
+                        "PKCS#12 archive holds more than one private key",
                     ));
                 }
                 found = Some(chain);
             }
         }
         let entry = found.ok_or_else(|| {
-            Error::InvalidConfig("PKCS#12 archive holds no private key with a chain".into())
+            Error::config(
+                ConfigErrorKind::Malformed,
+                "PKCS#12 archive holds no private key with a chain",
+            )
         })?;
         let chain = entry
             .certs()
             .iter()
             .map(|c| CertificateDer::from(c.as_der().to_vec()))
             .collect();
-        let key = PrivateKeyDer::try_from(entry.key().as_der().to_vec())
-            .map_err(|e| Error::InvalidConfig(format!("PKCS#12 private key: {e}")))?;
+        let key = PrivateKeyDer::try_from(entry.key().as_der().to_vec()).map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Malformed,
+                format!("PKCS#12 private key: {e}"),
+            )
+        })?;
         Self::new(chain, key)
     }
 
@@ -115,10 +133,16 @@ impl fmt::Debug for Identity {
 pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::InvalidConfig(format!("malformed PEM certificate: {e}")))?;
+        .map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Malformed,
+                format!("malformed PEM certificate: {e}"),
+            )
+        })?;
     if certs.is_empty() {
-        return Err(Error::InvalidConfig(
-            "no CERTIFICATE block found in PEM input".into(),
+        return Err(Error::config(
+            ConfigErrorKind::Malformed,
+            "no CERTIFICATE block found in PEM input",
         ));
     }
     Ok(certs)
@@ -126,8 +150,12 @@ pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
 
 /// Parses the first private key (PKCS#8, PKCS#1 or SEC1) of a PEM document.
 pub fn private_key_from_pem(pem: &[u8]) -> Result<PrivateKeyDer<'static>> {
-    PrivateKeyDer::from_pem_slice(pem)
-        .map_err(|e| Error::InvalidConfig(format!("no usable PEM private key: {e}")))
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
+        Error::config(
+            ConfigErrorKind::Malformed,
+            format!("no usable PEM private key: {e}"),
+        )
+    })
 }
 
 /// Reads certificates from a PEM file.
@@ -136,8 +164,12 @@ pub fn certs_from_pem_file(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| Error::InvalidConfig(format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        Error::config(
+            ConfigErrorKind::Io,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -149,7 +181,7 @@ mod tests {
         let bad = b"-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n";
         assert!(matches!(certs_from_pem(bad), Err(Error::InvalidConfig(_))));
         assert!(
-            matches!(certs_from_pem(b"hello"), Err(Error::InvalidConfig(m)) if m.contains("no CERTIFICATE"))
+            matches!(certs_from_pem(b"hello"), Err(Error::InvalidConfig(m)) if m.message().contains("no CERTIFICATE"))
         );
         assert!(matches!(
             private_key_from_pem(b""),
@@ -174,7 +206,7 @@ mod tests {
     fn garbage_pkcs12_rejected() {
         assert!(matches!(
             Identity::from_pkcs12(b"not a pfx", "pw"),
-            Err(Error::InvalidConfig(m)) if m.contains("PKCS#12")
+            Err(Error::InvalidConfig(m)) if m.message().contains("PKCS#12")
         ));
     }
 
@@ -182,7 +214,7 @@ mod tests {
     fn missing_file_names_the_path() {
         let err = certs_from_pem_file("/nonexistent/polytls/cert.pem");
         assert!(
-            matches!(err, Err(Error::InvalidConfig(m)) if m.contains("/nonexistent/polytls/cert.pem"))
+            matches!(err, Err(Error::InvalidConfig(m)) if m.kind() == ConfigErrorKind::Io && m.message().contains("/nonexistent/polytls/cert.pem"))
         );
     }
 }

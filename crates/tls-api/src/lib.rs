@@ -1,11 +1,13 @@
 //! # polytls-api — one TLS API, several implementations
 //!
 //! This crate is the core of polytls: the portable configuration
-//! ([`ClientConfig`], [`ServerConfig`]), the backend traits ([`Backend`] →
+//! ([`ClientConfig`], [`ServerConfig`]), the backend trait ([`Backend`] →
 //! [`ClientContext`] / [`ServerContext`] → [`Session`]), one error taxonomy
 //! ([`Error`]), run-time backend choice ([`DynBackend`]) and the IO adapters,
 //! written once for every backend ([`blocking::Stream`] and, with the `tokio`
-//! feature, [`tokio::TlsStream`]).
+//! feature, [`tokio_io::TlsStream`]). Backends implement the traits of
+//! [`driver`]; the contexts and sessions here wrap them and enforce the
+//! portable rules (validation, misuse, EOF, remembered failures) once.
 //!
 //! ```text
 //!   ClientConfig / ServerConfig   plain data, validated
@@ -16,7 +18,7 @@
 //!          ▼
 //!   Session                        sans-IO: ciphertext in/out, plaintext in/out
 //!          │
-//!   blocking::Stream · tokio::TlsStream   the only code that touches sockets
+//!   blocking::Stream · tokio_io::TlsStream   the only code that touches sockets
 //! ```
 //!
 //! A `Session` never does IO: it is fed ciphertext and hands ciphertext back.
@@ -36,7 +38,11 @@
 
 mod backend;
 pub mod blocking;
+mod cache;
 pub mod config;
+mod context;
+pub mod defaults;
+pub mod driver;
 mod dynamic;
 mod error;
 pub mod identity;
@@ -44,18 +50,28 @@ pub mod keylog;
 pub mod memio;
 pub mod params;
 mod pins;
+pub mod registry;
+mod resumption;
 mod session;
+mod tickets;
 #[cfg(feature = "tokio")]
-pub mod tokio;
+pub mod tokio_io;
 
-pub use backend::{Backend, Capability, ClientContext, ServerContext};
+pub use backend::{Backend, Capability};
 pub use config::{
-    check_server_name, ClientAuth, ClientConfig, Common, Roots, ServerConfig, SpkiPin,
+    check_server_name, ClientAuth, ClientConfig, Common, Roots, ServerConfig, ServerResumption,
+    SniSelector, SpkiPin, TicketKeys, Tls12Resumption,
 };
-pub use dynamic::{DynBackend, DynClientContext, DynServerContext};
-pub use error::{Alert, CertificateError, Error, Incompatibility, Result};
+pub use context::{ClientContext, ServerContext};
+pub use dynamic::{DynBackend, DynClientDriver, DynServerDriver};
+pub use error::{
+    Alert, CertificateError, ConfigError, ConfigErrorKind, Error, Incompatibility, Misbehaviour,
+    MisuseError, MisuseKind, NativeError, Result, Unsupported,
+};
 pub use identity::{CertificateDer, Identity, PrivateKeyDer};
 pub use keylog::KeyLog;
 pub use params::{CipherSuite, NamedGroup, ProtocolVersion};
 pub use pins::check_pins;
+pub use resumption::ResumptionState;
 pub use session::{ReadOutcome, Session, SessionInfo};
+pub use tickets::{TicketKey, MAX_TICKET_KEYS};

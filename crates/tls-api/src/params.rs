@@ -3,12 +3,12 @@
 //! These are the portable names every backend understands. A name that is not
 //! in these tables is rejected when parsed; a name that is known but that a
 //! backend cannot do is rejected by that backend with
-//! [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming both.
+//! [`Error::Unsupported`](crate::Error::Unsupported) naming both.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Error, Result};
+use crate::{ConfigErrorKind, Error, Result};
 
 /// A TLS protocol version. Versions before TLS 1.2 are not offered by polytls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,12 +51,14 @@ impl FromStr for ProtocolVersion {
         match s.to_ascii_lowercase().replace(['v', '_', ' '], "").as_str() {
             "tls1.2" | "1.2" | "tls12" => Ok(ProtocolVersion::Tls12),
             "tls1.3" | "1.3" | "tls13" => Ok(ProtocolVersion::Tls13),
-            "tls1.0" | "tls1.1" | "1.0" | "1.1" | "ssl3" | "ssl3.0" => Err(Error::InvalidConfig(
+            "tls1.0" | "tls1.1" | "1.0" | "1.1" | "ssl3" | "ssl3.0" => Err(Error::config(
+                ConfigErrorKind::Obsolete,
                 format!("protocol version {s:?} is obsolete and not supported by polytls"),
             )),
-            _ => Err(Error::InvalidConfig(format!(
-                "unknown protocol version {s:?}"
-            ))),
+            _ => Err(Error::config(
+                ConfigErrorKind::UnknownName,
+                format!("unknown protocol version {s:?}"),
+            )),
         }
     }
 }
@@ -115,7 +117,7 @@ macro_rules! iana_table {
                     .copied()
                     .find(|v| v.iana_name().eq_ignore_ascii_case(s)
                         || v.aliases().iter().any(|a| a.eq_ignore_ascii_case(s)))
-                    .ok_or_else(|| Error::InvalidConfig(format!(
+                    .ok_or_else(|| Error::config(ConfigErrorKind::UnknownName, format!(
                         concat!("unknown ", stringify!($name), " {:?}"), s
                     )))
             }
@@ -183,6 +185,33 @@ iana_table! {
     ALL
 }
 
+iana_table! {
+    /// A TLS 1.3 signature scheme, named as in the IANA TLS registry.
+    SignatureScheme {
+        /// ECDSA on P-256 with SHA-256.
+        ecdsa_secp256r1_sha256 = (0x0403, "ecdsa_secp256r1_sha256"),
+        /// ECDSA on P-384 with SHA-384.
+        ecdsa_secp384r1_sha384 = (0x0503, "ecdsa_secp384r1_sha384"),
+        /// ECDSA on P-521 with SHA-512.
+        ecdsa_secp521r1_sha512 = (0x0603, "ecdsa_secp521r1_sha512"),
+        /// Ed25519.
+        ed25519 = (0x0807, "ed25519"),
+        /// RSASSA-PSS (rsaEncryption key) with SHA-256.
+        rsa_pss_rsae_sha256 = (0x0804, "rsa_pss_rsae_sha256"),
+        /// RSASSA-PSS (rsaEncryption key) with SHA-384.
+        rsa_pss_rsae_sha384 = (0x0805, "rsa_pss_rsae_sha384"),
+        /// RSASSA-PSS (rsaEncryption key) with SHA-512.
+        rsa_pss_rsae_sha512 = (0x0806, "rsa_pss_rsae_sha512"),
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        rsa_pkcs1_sha256 = (0x0401, "rsa_pkcs1_sha256"),
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        rsa_pkcs1_sha384 = (0x0501, "rsa_pkcs1_sha384"),
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        rsa_pkcs1_sha512 = (0x0601, "rsa_pkcs1_sha512"),
+    }
+    ALL
+}
+
 impl NamedGroup {
     /// The name OpenSSL and BoringSSL use in group lists.
     pub fn openssl_name(self) -> &'static str {
@@ -224,14 +253,14 @@ mod tests {
     fn unknown_names_are_invalid_config() {
         assert!(matches!(
             "TLS_RSA_WITH_NULL_MD5".parse::<CipherSuite>(),
-            Err(Error::InvalidConfig(m)) if m.contains("TLS_RSA_WITH_NULL_MD5")
+            Err(Error::InvalidConfig(m)) if m.message().contains("TLS_RSA_WITH_NULL_MD5")
         ));
         assert!(matches!(
             "brainpool".parse::<NamedGroup>(),
             Err(Error::InvalidConfig(_))
         ));
         assert!(
-            matches!("TLSv1.0".parse::<ProtocolVersion>(), Err(Error::InvalidConfig(m)) if m.contains("obsolete"))
+            matches!("TLSv1.0".parse::<ProtocolVersion>(), Err(Error::InvalidConfig(m)) if m.kind() == ConfigErrorKind::Obsolete)
         );
         assert_eq!(
             "TLSv1.3".parse::<ProtocolVersion>().ok(),

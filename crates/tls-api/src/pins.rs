@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use crate::config::SpkiPin;
 use crate::error::CertificateError;
 use crate::identity::CertificateDer;
-use crate::{Error, Result};
+use crate::{ConfigErrorKind, Error, Result};
 
 impl SpkiPin {
     /// The pin of a DER certificate.
@@ -19,9 +19,10 @@ impl SpkiPin {
     /// Parses `sha256//<base64>` (the curl form) or 64 hex digits.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || {
-            Error::InvalidConfig(format!(
-                "invalid SPKI pin {s:?}: want sha256//<base64> or 64 hex digits"
-            ))
+            Error::config(
+                ConfigErrorKind::Malformed,
+                format!("invalid SPKI pin {s:?}: want sha256//<base64> or 64 hex digits"),
+            )
         };
         let bytes = if let Some(b64) = s.strip_prefix("sha256//") {
             unbase64(b64).ok_or_else(bad)?

@@ -1,10 +1,13 @@
 //! The sans-IO session: one TLS connection as a state machine.
 
 use std::io;
+use std::sync::Arc;
 
+use crate::driver::SessionDriver;
 use crate::identity::CertificateDer;
 use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
-use crate::Result;
+use crate::resumption::{Origin, ResumptionState};
+use crate::{Error, MisuseKind, Result};
 
 /// What a plaintext read produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,106 +32,278 @@ pub enum ReadOutcome {
 /// Nothing here blocks; the adapters in [`blocking`](crate::blocking) and
 /// `tokio` drive a session over a real transport.
 ///
-/// A session never panics on peer input: every malformed byte stream ends in an
-/// [`Error`](crate::Error), after which the session should be dropped (its
-/// pending output, typically a fatal alert, may still be written first).
-pub trait Session: Send {
+/// The rules below hold on every backend, because this type enforces them
+/// around the backend's [`SessionDriver`]:
+///
+/// - A session never panics on peer input: every malformed byte stream ends
+///   in an [`Error`], which is remembered — later calls that need the
+///   connection answer it again. Its pending output (typically a fatal alert)
+///   may still be written.
+/// - A transport EOF without the peer's `close_notify` is
+///   [`Error::UnexpectedEof`], never a clean end; a client then forgets the
+///   resumption state the connection produced.
+/// - Writing after [`send_close_notify`](Session::send_close_notify) and
+///   exporting keying material before the handshake completes are
+///   [`Error::Misuse`].
+///
+/// `D` is the backend's driver; `Session<Box<dyn SessionDriver>>` is the
+/// type-erased form ([`Session::boxed`]).
+#[derive(Debug)]
+pub struct Session<D> {
+    driver: D,
+    /// Set for client sessions: where resumption state taken from this
+    /// session belongs.
+    client: Option<(Arc<Origin>, Box<str>)>,
+    transport_eof: bool,
+    close_sent: bool,
+    peer_closed: bool,
+    failed: Option<Error>,
+}
+
+impl<D: SessionDriver> Session<D> {
+    pub(crate) fn client(driver: D, origin: Arc<Origin>, server_name: &str) -> Self {
+        Self::with(driver, Some((origin, server_name.into())))
+    }
+
+    pub(crate) fn server(driver: D) -> Self {
+        Self::with(driver, None)
+    }
+
+    fn with(driver: D, client: Option<(Arc<Origin>, Box<str>)>) -> Self {
+        Self {
+            driver,
+            client,
+            transport_eof: false,
+            close_sent: false,
+            peer_closed: false,
+            failed: None,
+        }
+    }
+
+    /// Erases the backend type.
+    pub fn boxed(self) -> Session<Box<dyn SessionDriver>> {
+        Session {
+            driver: Box::new(self.driver),
+            client: self.client,
+            transport_eof: self.transport_eof,
+            close_sent: self.close_sent,
+            peer_closed: self.peer_closed,
+            failed: self.failed,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        match &self.failed {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the first failure; a client forgets its resumption state.
+    fn fail(&mut self, e: Error) -> Error {
+        if self.failed.is_none() {
+            self.failed = Some(e.clone());
+            self.driver.forget_resumption();
+        }
+        e
+    }
+
     /// Reads ciphertext from `rd`, with one `read` call. `Ok(0)` means the
     /// transport reached EOF, which the session records: a later
     /// [`read`](Session::read) without a prior `close_notify` is then
-    /// [`Error::UnexpectedEof`](crate::Error::UnexpectedEof).
+    /// [`Error::UnexpectedEof`].
     ///
     /// Call [`process_new_packets`](Session::process_new_packets) afterwards.
-    fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize>;
+    pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        let n = self.driver.read_tls(rd)?;
+        if n == 0 {
+            self.transport_eof = true;
+        }
+        Ok(n)
+    }
 
     /// Processes the ciphertext read so far: advances the handshake and makes
     /// application data available. Errors here are fatal for the connection.
-    fn process_new_packets(&mut self) -> Result<()>;
+    pub fn process_new_packets(&mut self) -> Result<()> {
+        self.check()?;
+        match self.driver.process_new_packets() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
 
     /// Writes pending ciphertext (handshake messages, records, alerts) to
     /// `wr`, returning how many bytes it accepted.
-    fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize>;
+    pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
+        self.driver.write_tls(wr)
+    }
 
     /// Copies received plaintext into `buf`.
     ///
     /// Returns [`ReadOutcome::Closed`] once the peer's `close_notify` has been
     /// processed and all data before it was read, and
-    /// [`Error::UnexpectedEof`](crate::Error::UnexpectedEof) when the transport
-    /// ended without one. With an empty `buf` nothing is consumed and the
-    /// answer is [`ReadOutcome::NeedInput`].
-    fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome>;
+    /// [`Error::UnexpectedEof`] when the transport ended without one. With an
+    /// empty `buf` nothing is consumed and the answer is
+    /// [`ReadOutcome::NeedInput`].
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
+        self.check()?;
+        if buf.is_empty() {
+            return Ok(ReadOutcome::NeedInput);
+        }
+        if self.peer_closed {
+            return Ok(ReadOutcome::Closed);
+        }
+        let outcome = if self.driver.is_handshaking() {
+            Ok(ReadOutcome::NeedInput)
+        } else {
+            self.driver.read(buf)
+        };
+        match outcome {
+            Ok(ReadOutcome::NeedInput) if self.transport_eof => {
+                Err(self.fail(Error::UnexpectedEof))
+            }
+            Ok(ReadOutcome::Closed) => {
+                self.peer_closed = true;
+                Ok(ReadOutcome::Closed)
+            }
+            Ok(o) => Ok(o),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
 
     /// Queues plaintext to be sent, returning how much was taken. Before the
     /// handshake finishes the data is buffered (a bounded amount) and sent as
     /// soon as keys are available. Writing after
     /// [`send_close_notify`](Session::send_close_notify) is
-    /// [`Error::Misuse`](crate::Error::Misuse).
-    fn write(&mut self, data: &[u8]) -> Result<usize>;
+    /// [`Error::Misuse`].
+    pub fn write(&mut self, data: &[u8]) -> Result<usize> {
+        if self.close_sent {
+            return Err(Error::misuse(
+                MisuseKind::WriteAfterClose,
+                "write after send_close_notify",
+            ));
+        }
+        self.check()?;
+        if data.is_empty() {
+            return Ok(0);
+        }
+        match self.driver.write(data) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
 
     /// Whether the session wants more ciphertext from the transport.
-    fn wants_read(&self) -> bool;
+    pub fn wants_read(&self) -> bool {
+        self.failed.is_none()
+            && !self.peer_closed
+            && !self.transport_eof
+            && self.driver.wants_read()
+    }
 
     /// Whether the session has ciphertext for the transport.
-    fn wants_write(&self) -> bool;
+    pub fn wants_write(&self) -> bool {
+        self.driver.wants_write()
+    }
 
     /// Whether the handshake is still in progress.
-    fn is_handshaking(&self) -> bool;
+    pub fn is_handshaking(&self) -> bool {
+        self.driver.is_handshaking()
+    }
 
     /// Queues a `close_notify` alert; after it no more plaintext can be
     /// written. Flush it with [`write_tls`](Session::write_tls).
-    fn send_close_notify(&mut self);
+    pub fn send_close_notify(&mut self) {
+        if !self.close_sent {
+            self.close_sent = true;
+            self.driver.send_close_notify();
+        }
+    }
 
-    /// What was negotiated (fields are `None` until known).
-    fn info(&self) -> SessionInfo;
+    /// Whether the peer's `close_notify` has been read.
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// What was negotiated (fields are `None` until known). This copies the
+    /// peer's chain; [`alpn`](Self::alpn) and [`peer_leaf`](Self::peer_leaf)
+    /// answer without copying.
+    pub fn info(&self) -> SessionInfo {
+        self.driver.info()
+    }
+
+    /// The ALPN protocol agreed on, if any.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.driver.alpn()
+    }
+
+    /// The peer's end-entity certificate (one certificate, not the chain).
+    pub fn peer_leaf(&self) -> Option<CertificateDer<'static>> {
+        self.driver.peer_leaf()
+    }
 
     /// Derives keying material (RFC 5705 / RFC 8446 §7.5) into `out`. Before
-    /// the handshake completes this is [`Error::Misuse`](crate::Error::Misuse).
-    fn export_keying_material(
-        &self,
-        out: &mut [u8],
-        label: &[u8],
-        context: Option<&[u8]>,
-    ) -> Result<()>;
-}
-
-impl<S: Session + ?Sized> Session for Box<S> {
-    fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
-        (**self).read_tls(rd)
-    }
-    fn process_new_packets(&mut self) -> Result<()> {
-        (**self).process_new_packets()
-    }
-    fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
-        (**self).write_tls(wr)
-    }
-    fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
-        (**self).read(buf)
-    }
-    fn write(&mut self, data: &[u8]) -> Result<usize> {
-        (**self).write(data)
-    }
-    fn wants_read(&self) -> bool {
-        (**self).wants_read()
-    }
-    fn wants_write(&self) -> bool {
-        (**self).wants_write()
-    }
-    fn is_handshaking(&self) -> bool {
-        (**self).is_handshaking()
-    }
-    fn send_close_notify(&mut self) {
-        (**self).send_close_notify()
-    }
-    fn info(&self) -> SessionInfo {
-        (**self).info()
-    }
-    fn export_keying_material(
+    /// the handshake completes this is [`Error::Misuse`].
+    pub fn export_keying_material(
         &self,
         out: &mut [u8],
         label: &[u8],
         context: Option<&[u8]>,
     ) -> Result<()> {
-        (**self).export_keying_material(out, label, context)
+        self.check()?;
+        if self.driver.is_handshaking() {
+            return Err(Error::misuse(
+                MisuseKind::HandshakeIncomplete,
+                "keying material is available only after the handshake",
+            ));
+        }
+        self.driver.export_keying_material(out, label, context)
+    }
+
+    /// Takes this client session's newest resumption state out of its
+    /// context's cache, to be offered later with
+    /// [`ClientContext::connect_resuming`](crate::ClientContext::connect_resuming).
+    /// `Ok(None)` while the server has sent none (TLS 1.3 tickets arrive
+    /// after the handshake, with the server's first data) or when resumption
+    /// is off. On a server session this is [`Error::Misuse`].
+    pub fn take_resumption(&mut self) -> Result<Option<ResumptionState>> {
+        let Some((origin, name)) = &self.client else {
+            return Err(Error::misuse(
+                MisuseKind::WrongRole,
+                "only client sessions hold resumption state",
+            ));
+        };
+        self.check()?;
+        if self.driver.is_handshaking() {
+            return Err(Error::misuse(
+                MisuseKind::HandshakeIncomplete,
+                "resumption state exists only after the handshake",
+            ));
+        }
+        Ok(self.driver.take_resumption().map(|blob| ResumptionState {
+            origin: origin.clone(),
+            server_name: name.to_string(),
+            blob,
+        }))
+    }
+
+    /// Whether the server accepted this client's early data (0-RTT); always
+    /// `false` on a server session and before the handshake completes.
+    pub fn early_data_accepted(&self) -> bool {
+        self.driver.early_data_accepted()
+    }
+
+    /// The backend's own session (`polytls_rustls::RustlsSession`,
+    /// `polytls_openssl::OpenSslSession`, ...), for what polytls does not
+    /// model. Outside the portable guarantee: what you do with it is your
+    /// backend's behaviour, not polytls'.
+    pub fn native<T: 'static>(&self) -> Option<&T> {
+        self.driver.native().downcast_ref::<T>()
+    }
+
+    /// The backend's session driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
     }
 }
 

@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use polytls::tokio::{TlsAcceptor, TlsConnector};
-use polytls::{Backend, DynClientContext, DynServerContext, SpkiPin};
+use polytls::tokio_io::{TlsAcceptor, TlsConnector};
+use polytls::{Backend, DynClientDriver, DynServerDriver, SpkiPin};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Semaphore;
@@ -42,11 +42,11 @@ use proxy::{pump, Outcome};
 /// The TLS side of a tunnel, rebuilt on reload.
 enum Side {
     Server {
-        acceptor: TlsAcceptor<DynServerContext>,
+        acceptor: TlsAcceptor<DynServerDriver>,
         pins: Vec<SpkiPin>,
     },
     Client {
-        connector: TlsConnector<DynClientContext>,
+        connector: TlsConnector<DynClientDriver>,
         server_name: String,
     },
 }
@@ -383,7 +383,7 @@ impl Refusal {
 
 async fn serve_conn(
     t: &Tunnel,
-    acceptor: &TlsAcceptor<DynServerContext>,
+    acceptor: &TlsAcceptor<DynServerDriver>,
     pins: &[SpkiPin],
     tcp: TcpStream,
     force: &CancellationToken,
@@ -444,7 +444,7 @@ fn route<'a>(spec: &'a TunnelSpec, sni: Option<&str>) -> Option<&'a str> {
 
 async fn client_conn(
     t: &Tunnel,
-    connector: &TlsConnector<DynClientContext>,
+    connector: &TlsConnector<DynClientDriver>,
     server_name: &str,
     plain: TcpStream,
     force: &CancellationToken,

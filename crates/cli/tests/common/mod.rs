@@ -294,7 +294,8 @@ use std::io::Write;
 
 /// A blocking TLS client (rustls) to `addr`, verifying `server_name` against
 /// `ca`, optionally presenting `cert`/`key`.
-pub type Tls = polytls::blocking::Stream<std::net::TcpStream, Box<dyn polytls::Session>>;
+pub type Tls =
+    polytls::blocking::Stream<std::net::TcpStream, Box<dyn polytls::driver::SessionDriver>>;
 
 pub fn tls_client(
     addr: &str,
@@ -302,7 +303,7 @@ pub fn tls_client(
     server_name: &str,
     identity: Option<(&Path, &Path)>,
 ) -> Result<Tls, String> {
-    use polytls::{Backend, ClientContext};
+    use polytls::Backend;
     let roots = polytls::Roots::from_pem(&std::fs::read(ca).unwrap()).unwrap();
     let mut config = polytls::ClientConfig::new(roots);
     if let Some((cert, key)) = identity {
@@ -313,7 +314,7 @@ pub fn tls_client(
         .unwrap();
     let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut tls = polytls::blocking::Stream::new(ctx.connect(server_name).unwrap(), tcp);
+    let mut tls = polytls::blocking::Stream::new(tcp, ctx.connect(server_name).unwrap());
     tls.handshake().map_err(|e| e.to_string())?;
     Ok(tls)
 }

@@ -7,11 +7,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use polytls_api::blocking::Stream;
-use polytls_api::tokio::{TlsAcceptor, TlsConnector};
-use polytls_api::{Backend, Error, Session};
+use polytls_api::tokio_io::{TlsAcceptor, TlsConnector};
+use polytls_api::{Backend, Error};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use super::{client_config, server_config, ClientSession, ServerSession};
+use super::{client_config, server_config};
 use crate::pki::pki;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -28,8 +28,8 @@ fn upper(data: &[u8]) -> Vec<u8> {
 fn tcp_fixture<B: Backend>(
     b: &B,
 ) -> (
-    B::ServerContext,
-    B::ClientContext,
+    super::ServerCtx<B>,
+    super::ClientCtx<B>,
     std::net::TcpListener,
     std::net::SocketAddr,
 ) {
@@ -50,10 +50,7 @@ pub fn blocking_over_tcp<B: Backend>(b: &B) {
         let server = s.spawn(|| {
             let (sock, _) = listener.accept().expect("accept");
             sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-            let mut tls = Stream::new(
-                polytls_api::ServerContext::accept(&sc).expect("session"),
-                sock,
-            );
+            let mut tls = Stream::new(sock, sc.accept().expect("session"));
             let mut got = Vec::new();
             tls.read_to_end(&mut got)
                 .expect("server reads to clean EOF");
@@ -63,8 +60,8 @@ pub fn blocking_over_tcp<B: Backend>(b: &B) {
         });
         let sock = std::net::TcpStream::connect(addr).expect("connect");
         sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("session");
-        let mut tls = Stream::new(session, sock);
+        let session = cc.connect("localhost").expect("session");
+        let mut tls = Stream::new(sock, session);
         tls.handshake().expect("handshake");
         assert!(tls.get_ref().1.info().version.is_some());
         let data = payload();
@@ -85,16 +82,13 @@ pub fn blocking_truncation_is_error<B: Backend>(b: &B) {
     std::thread::scope(|s| {
         s.spawn(|| {
             let (sock, _) = listener.accept().expect("accept");
-            let mut tls = Stream::new(polytls_api::ServerContext::accept(&sc).expect("s"), sock);
+            let mut tls = Stream::new(sock, sc.accept().expect("s"));
             tls.write_all(b"cut short").expect("write");
             // Drop without shutdown: TCP FIN, no close_notify.
         });
         let sock = std::net::TcpStream::connect(addr).expect("connect");
         sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-        let mut tls = Stream::new(
-            polytls_api::ClientContext::connect(&cc, "localhost").expect("c"),
-            sock,
-        );
+        let mut tls = Stream::new(sock, cc.connect("localhost").expect("c"));
         let mut got = Vec::new();
         let err = tls
             .read_to_end(&mut got)
@@ -114,11 +108,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The tokio adapter over loopback TCP: connector and acceptor, echo, clean
 /// shutdown, `get_ref` and `into_inner`.
-pub fn tokio_over_tcp<B: Backend>(b: &B)
-where
-    ClientSession<B>: Unpin,
-    ServerSession<B>: Unpin,
-{
+pub fn tokio_over_tcp<B: Backend>(b: &B) {
     let acceptor = TlsAcceptor::new(b.server_context(&server_config(pki().server())).expect("s"));
     let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
     runtime().block_on(async move {
@@ -152,7 +142,7 @@ where
         assert_eq!(reply, upper(&data));
         assert_eq!(server.await.expect("server task"), data.len());
         let (_tcp, session) = tls.into_inner();
-        assert!(polytls_api::Session::info(&session).version.is_some());
+        assert!(session.info().version.is_some());
     });
 }
 
@@ -225,11 +215,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Hostile<IO> {
 
 /// Over hostile IO on both ends the handshake and a transfer still complete
 /// with every byte in order.
-pub fn tokio_hostile_io<B: Backend>(b: &B)
-where
-    ClientSession<B>: Unpin,
-    ServerSession<B>: Unpin,
-{
+pub fn tokio_hostile_io<B: Backend>(b: &B) {
     let acceptor = TlsAcceptor::new(b.server_context(&server_config(pki().server())).expect("s"));
     let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
     runtime().block_on(async move {
@@ -257,10 +243,7 @@ where
 
 /// A transport that ends during the handshake fails the tokio handshake with
 /// `UnexpectedEof` instead of hanging.
-pub fn tokio_early_eof<B: Backend>(b: &B)
-where
-    ClientSession<B>: Unpin,
-{
+pub fn tokio_early_eof<B: Backend>(b: &B) {
     let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
     runtime().block_on(async move {
         let (a, mut z) = tokio::io::duplex(64 * 1024);
@@ -300,19 +283,11 @@ fn ops_strategy() -> impl proptest::strategy::Strategy<Value = (Vec<Op>, bool, V
 /// and flushes, with or without a final shutdown, read back in arbitrary
 /// chunk sizes, delivers exactly the bytes written, in order, once; the
 /// reader sees a clean end only after a shutdown, `UnexpectedEof` otherwise.
-pub fn adapter_interleavings_tokio<B: Backend>(b: &B)
-where
-    ClientSession<B>: Unpin,
-    ServerSession<B>: Unpin,
-{
+pub fn adapter_interleavings_tokio<B: Backend>(b: &B) {
     use proptest::test_runner::{Config, TestRunner};
 
-    let acceptor = TlsAcceptor::new(std::sync::Arc::new(
-        b.server_context(&server_config(pki().server())).expect("s"),
-    ));
-    let connector = TlsConnector::new(std::sync::Arc::new(
-        b.client_context(&client_config()).expect("c"),
-    ));
+    let acceptor = TlsAcceptor::new(b.server_context(&server_config(pki().server())).expect("s"));
+    let connector = TlsConnector::new(b.client_context(&client_config()).expect("c"));
     let rt = runtime();
     let mut runner = TestRunner::new(Config {
         cases: 16,
@@ -387,9 +362,9 @@ pub fn adapter_interleavings_blocking<B: Backend>(b: &B) {
         .run(&ops_strategy(), |(ops, shutdown, chunks)| {
             let (a, z) = std::os::unix::net::UnixStream::pair().expect("socket pair");
             z.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-            let session = polytls_api::ServerContext::accept(&sc).expect("s");
+            let session = sc.accept().expect("s");
             let reader = std::thread::spawn(move || {
-                let mut tls = Stream::new(session, z);
+                let mut tls = Stream::new(z, session);
                 let mut got = Vec::new();
                 let mut buf = vec![0u8; 8192];
                 for i in 0.. {
@@ -402,10 +377,7 @@ pub fn adapter_interleavings_blocking<B: Backend>(b: &B) {
                 }
                 unreachable!()
             });
-            let mut tls = Stream::new(
-                polytls_api::ClientContext::connect(&cc, "localhost").expect("c"),
-                a,
-            );
+            let mut tls = Stream::new(a, cc.connect("localhost").expect("c"));
             let mut model = Vec::new();
             for op in &ops {
                 match op {
@@ -448,17 +420,13 @@ pub fn adapter_interleavings_blocking<B: Backend>(b: &B) {
 /// then sends close_notify: the peer reads a clean, empty stream, on both
 /// adapters. (Found by the `adapters` fuzz target: the blocking adapter used
 /// to send close_notify in the middle of the handshake.)
-pub fn shutdown_before_first_use<B: Backend>(b: &B)
-where
-    ClientSession<B>: Unpin,
-    ServerSession<B>: Unpin,
-{
+pub fn shutdown_before_first_use<B: Backend>(b: &B) {
     let (sc, cc, listener, addr) = tcp_fixture(b);
     std::thread::scope(|s| {
         let server = s.spawn(|| {
             let (sock, _) = listener.accept().expect("accept");
             sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-            let mut tls = Stream::new(polytls_api::ServerContext::accept(&sc).expect("s"), sock);
+            let mut tls = Stream::new(sock, sc.accept().expect("s"));
             let mut got = Vec::new();
             tls.read_to_end(&mut got).expect("a clean, empty stream");
             tls.shutdown().expect("shutdown");
@@ -466,8 +434,8 @@ where
         });
         let sock = std::net::TcpStream::connect(addr).expect("connect");
         sock.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("c");
-        let mut tls = Stream::new(session, sock);
+        let session = cc.connect("localhost").expect("c");
+        let mut tls = Stream::new(sock, session);
         tls.shutdown().expect("shutdown before first use");
         assert!(
             !tls.get_ref().1.is_handshaking(),
@@ -483,9 +451,9 @@ where
     runtime().block_on(async {
         let (a, b2) = tokio::io::duplex(4096);
         let acceptor = TlsAcceptor::new(sc);
-        let session = polytls_api::ClientContext::connect(&cc, "localhost").expect("c");
+        let session = cc.connect("localhost").expect("c");
         let client = async {
-            let mut tls = polytls_api::tokio::TlsStream::new(a, session);
+            let mut tls = polytls_api::tokio_io::TlsStream::new(a, session);
             tls.shutdown().await?;
             assert!(
                 !tls.get_ref().1.is_handshaking(),

@@ -1,8 +1,8 @@
 //! Handshakes across versions and key types, and what `SessionInfo` reports.
 
-use polytls_api::{Backend, Capability, CipherSuite, Error, NamedGroup, ProtocolVersion, Session};
+use polytls_api::{Backend, Capability, CipherSuite, Error, NamedGroup, ProtocolVersion};
 
-use super::{client_config, connect_ok, server_config, skip_unless};
+use super::{client_config, connect_ok, server_config};
 use crate::pki::{pki, KeyType, Leaf};
 
 fn handshake<B: Backend>(b: &B, version: ProtocolVersion, key: KeyType) {
@@ -28,21 +28,11 @@ fn handshake<B: Backend>(b: &B, version: ProtocolVersion, key: KeyType) {
     assert!(!p.client.is_handshaking() && !p.server.is_handshaking());
 }
 
-fn key_supported<B: Backend>(b: &B, key: KeyType) -> bool {
-    match key {
-        KeyType::Ed25519 => !skip_unless(b, Capability::Ed25519, "no Ed25519 certificates"),
-        KeyType::Rsa4096 => !skip_unless(b, Capability::Rsa4096, "no RSA-4096 keys"),
-        _ => true,
-    }
-}
-
 macro_rules! handshake_cases {
     ($($name:ident => $v:ident, $k:ident;)*) => {$(
         #[doc = concat!("Full handshake, ", stringify!($v), " with a ", stringify!($k), " server key.")]
         pub fn $name<B: Backend>(b: &B) {
-            if key_supported(b, KeyType::$k) {
-                handshake(b, ProtocolVersion::$v, KeyType::$k);
-            }
+            handshake(b, ProtocolVersion::$v, KeyType::$k);
         }
     )*};
 }
@@ -79,9 +69,6 @@ pub fn cipher_suite_restriction_tls13<B: Backend>(b: &B) {
         CipherSuite::TLS_AES_256_GCM_SHA384,
         CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
     ] {
-        if skip_unless(b, Capability::CipherSuite(suite), "suite not available") {
-            continue;
-        }
         let mut c = client_config();
         c.common.cipher_suites = Some(vec![suite]);
         c.common.min_version = ProtocolVersion::Tls13;
@@ -206,28 +193,38 @@ pub fn mismatched_key_is_invalid_config<B: Backend>(b: &B) {
     let other = pki().identity(Leaf::Alt);
     let bad = polytls_api::Identity::new(good.chain().to_vec(), other.key().clone_key())
         .expect("identity shape");
-    assert!(matches!(
-        b.server_context(&server_config(bad)).map(|_| ()),
-        Err(Error::InvalidConfig(_))
-    ));
+    let r = b.server_context(&server_config(bad)).map(|_| ());
+    assert!(
+        matches!(&r, Err(Error::InvalidConfig(c)) if c.kind() == polytls_api::ConfigErrorKind::KeyMismatch),
+        "{r:?}"
+    );
 }
 
-/// Groups the backend lacks are `InvalidConfig` naming the backend.
-pub fn unsupported_group_is_invalid_config<B: Backend>(b: &B) {
-    let missing = NamedGroup::ALL
-        .iter()
-        .copied()
-        .find(|g| !b.supports(Capability::Group(*g)));
-    let Some(group) = missing else {
-        eprintln!("SKIPPED on {}: every known group is supported", b.name());
-        return;
-    };
-    let mut c = client_config();
-    c.common.groups = Some(vec![group]);
-    match b.client_context(&c).map(|_| ()) {
-        Err(Error::InvalidConfig(m)) => {
-            assert!(m.contains(b.name()) && m.contains(group.iana_name()), "{m}")
+/// A configured group the backend lacks is `Unsupported` naming the backend,
+/// the group and the capability; `supports` answers what the library really
+/// accepts, for every group polytls knows.
+pub fn unsupported_group_is_unsupported<B: Backend>(b: &B) {
+    let mut missing = None;
+    for g in NamedGroup::ALL.iter().copied() {
+        let mut c = client_config();
+        c.common.groups = Some(vec![g]);
+        let built = b.client_context(&c).map(|_| ());
+        assert_eq!(
+            built.is_ok(),
+            b.supports(Capability::Group(g)),
+            "{g}: supports() disagrees with the library: {built:?}"
+        );
+        if let Err(e) = built {
+            missing = Some((g, e));
         }
-        other => panic!("expected InvalidConfig, got {other:?}"),
+    }
+    let (group, err) = missing.expect("every known group is supported: nothing to test");
+    match err {
+        Error::Unsupported(u) => {
+            assert_eq!(u.backend, b.name());
+            assert_eq!(u.capability, Some(Capability::Group(group)));
+            assert!(u.reason.contains(group.iana_name()), "{u}");
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
     }
 }

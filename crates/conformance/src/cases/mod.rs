@@ -1,24 +1,31 @@
 //! The generic cases. Each is a function `fn(&B)` for any [`Backend`] that
-//! panics on failure; the [`conformance_tests!`](crate::conformance_tests)
-//! macro stamps each into a `#[test]`, once per path (static and dyn).
+//! panics on failure; [`run`](crate::run) makes each a test, once per path
+//! (static and dyn). [`all`] lists them.
 
-use polytls_api::{
-    Backend, Capability, ClientConfig, ClientContext, Identity, ServerConfig, ServerContext,
-};
+use polytls_api::driver::{ClientDriver, ServerDriver};
+use polytls_api::{Backend, ClientConfig, ClientContext, Identity, ServerConfig, ServerContext};
 
 use crate::pair::{Outcome, Pair};
 use crate::pki::pki;
 
 pub mod adapters;
 pub mod data;
+pub mod defaults;
 pub mod handshake;
 pub mod negotiation;
+pub mod resumption;
 pub mod verify;
 
-/// The client session type of a backend.
-pub type ClientSession<B> = <<B as Backend>::ClientContext as ClientContext>::Session;
-/// The server session type of a backend.
-pub type ServerSession<B> = <<B as Backend>::ServerContext as ServerContext>::Session;
+crate::__with_cases!(__define_registry!());
+
+/// The client session driver of a backend.
+pub type ClientSession<B> = <<B as Backend>::ClientDriver as ClientDriver>::Session;
+/// The server session driver of a backend.
+pub type ServerSession<B> = <<B as Backend>::ServerDriver as ServerDriver>::Session;
+/// A backend's client context.
+pub type ClientCtx<B> = ClientContext<<B as Backend>::ClientDriver>;
+/// A backend's server context.
+pub type ServerCtx<B> = ServerContext<<B as Backend>::ServerDriver>;
 /// An in-memory pair of a backend's sessions.
 pub type BackendPair<B> = Pair<ClientSession<B>, ServerSession<B>>;
 
@@ -57,14 +64,4 @@ pub fn connect_ok<B: Backend>(b: &B, c: &ClientConfig, s: &ServerConfig) -> Back
     let (p, o) = run(b, c, s);
     o.expect_ok();
     p
-}
-
-/// Whether to skip a case because `b` lacks `cap`; says why on stderr.
-pub fn skip_unless<B: Backend>(b: &B, cap: Capability, why: &str) -> bool {
-    if b.supports(cap) {
-        false
-    } else {
-        eprintln!("SKIPPED on {}: {why}", b.name());
-        true
-    }
 }

@@ -1,7 +1,7 @@
 //! Certificate verification, pins and client authentication.
 
 use polytls_api::{
-    Alert, Backend, CertificateError as CE, ClientAuth, Error, ProtocolVersion, Session, SpkiPin,
+    Alert, Backend, CertificateError as CE, ClientAuth, Error, ProtocolVersion, SpkiPin,
 };
 
 use super::{client_config, connect_ok, pair, run, server_config};
@@ -333,6 +333,6 @@ pub fn idn_names<B: Backend>(b: &B) {
         Some("xn--bcher-kva.example")
     );
     let cc = b.client_context(&client_config()).expect("ctx");
-    let r = polytls_api::ClientContext::connect(&cc, "bücher.example").map(|_| ());
+    let r = cc.connect("bücher.example").map(|_| ());
     assert!(matches!(r, Err(Error::InvalidConfig(_))), "{r:?}");
 }

@@ -19,24 +19,33 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::backend::{ClientContext, ServerContext};
+use crate::context::{ClientContext, ServerContext};
+use crate::driver::{ClientDriver, ServerDriver, SessionDriver};
 use crate::session::{ReadOutcome, Session};
 use crate::Error;
 
-/// Connects TLS clients over any async transport.
-#[derive(Debug, Clone)]
+/// Connects TLS clients over any async transport. Cloning is cheap.
+#[derive(Debug)]
 pub struct TlsConnector<C> {
-    context: C,
+    context: ClientContext<C>,
 }
 
-impl<C: ClientContext> TlsConnector<C> {
+impl<C> Clone for TlsConnector<C> {
+    fn clone(&self) -> Self {
+        Self {
+            context: self.context.clone(),
+        }
+    }
+}
+
+impl<C: ClientDriver> TlsConnector<C> {
     /// A connector making sessions from `context`.
-    pub fn new(context: C) -> Self {
+    pub fn new(context: ClientContext<C>) -> Self {
         Self { context }
     }
 
     /// The context sessions are made from.
-    pub fn context(&self) -> &C {
+    pub fn context(&self) -> &ClientContext<C> {
         &self.context
     }
 
@@ -56,20 +65,28 @@ impl<C: ClientContext> TlsConnector<C> {
     }
 }
 
-/// Accepts TLS connections over any async transport.
-#[derive(Debug, Clone)]
+/// Accepts TLS connections over any async transport. Cloning is cheap.
+#[derive(Debug)]
 pub struct TlsAcceptor<C> {
-    context: C,
+    context: ServerContext<C>,
 }
 
-impl<C: ServerContext> TlsAcceptor<C> {
+impl<C> Clone for TlsAcceptor<C> {
+    fn clone(&self) -> Self {
+        Self {
+            context: self.context.clone(),
+        }
+    }
+}
+
+impl<C: ServerDriver> TlsAcceptor<C> {
     /// An acceptor making sessions from `context`.
-    pub fn new(context: C) -> Self {
+    pub fn new(context: ServerContext<C>) -> Self {
         Self { context }
     }
 
     /// The context sessions are made from.
-    pub fn context(&self) -> &C {
+    pub fn context(&self) -> &ServerContext<C> {
         &self.context
     }
 
@@ -87,9 +104,9 @@ impl<C: ServerContext> TlsAcceptor<C> {
 
 /// A TLS stream over an async transport.
 #[derive(Debug)]
-pub struct TlsStream<IO, S> {
+pub struct TlsStream<IO, D> {
     io: IO,
-    session: S,
+    session: Session<D>,
     transport_eof: bool,
     close_sent: bool,
 }
@@ -137,14 +154,14 @@ impl<IO: AsyncWrite + Unpin> io::Write for SyncIo<'_, '_, IO> {
     }
 }
 
-impl<IO, S> TlsStream<IO, S>
+impl<IO, D> TlsStream<IO, D>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
-    S: Session,
+    D: SessionDriver,
 {
     /// Wraps `io` with `session`; the handshake runs on first use or with
     /// [`TlsStream::handshake`].
-    pub fn new(io: IO, session: S) -> Self {
+    pub fn new(io: IO, session: Session<D>) -> Self {
         Self {
             io,
             session,
@@ -159,18 +176,23 @@ where
     }
 
     /// The transport and the session.
-    pub fn get_ref(&self) -> (&IO, &S) {
+    pub fn get_ref(&self) -> (&IO, &Session<D>) {
         (&self.io, &self.session)
     }
 
     /// The transport and the session, mutably. Touching the transport directly
     /// corrupts the TLS stream.
-    pub fn get_mut(&mut self) -> (&mut IO, &mut S) {
+    pub fn get_mut(&mut self) -> (&mut IO, &mut Session<D>) {
         (&mut self.io, &mut self.session)
     }
 
+    /// The session (what was negotiated, keying material, ...).
+    pub fn session(&self) -> &Session<D> {
+        &self.session
+    }
+
     /// Gives back the transport and the session.
-    pub fn into_inner(self) -> (IO, S) {
+    pub fn into_inner(self) -> (IO, Session<D>) {
         (self.io, self.session)
     }
 
@@ -237,10 +259,10 @@ where
     }
 }
 
-impl<IO, S> AsyncRead for TlsStream<IO, S>
+impl<IO, D> AsyncRead for TlsStream<IO, D>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
-    S: Session + Unpin,
+    D: SessionDriver,
 {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -281,10 +303,10 @@ where
     }
 }
 
-impl<IO, S> AsyncWrite for TlsStream<IO, S>
+impl<IO, D> AsyncWrite for TlsStream<IO, D>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
-    S: Session + Unpin,
+    D: SessionDriver,
 {
     fn poll_write(
         self: Pin<&mut Self>,

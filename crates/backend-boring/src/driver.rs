@@ -1,0 +1,283 @@
+//! BoringSSL's `SSL` over memory, as the shared session drives it.
+
+use boring::ssl::{
+    ErrorCode, HandshakeError, MidHandshakeSslStream, NameType, SslRef, SslStream,
+    SslStreamBuilder, SslVersion,
+};
+use polytls_api::memio::MemIo;
+use polytls_api::{CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, Result};
+use polytls_ossl_common::{Failure, Library, SslDriver};
+
+/// One BoringSSL connection: an `SSL` over [`MemIo`]. Reach it through
+/// `Session::native::<BoringDriver>()` for what polytls does not model.
+#[derive(Debug)]
+pub struct BoringDriver {
+    conn: Conn,
+}
+
+/// The boring crate runs the handshake on a type of its own, so the
+/// connection moves from one to the other.
+#[derive(Debug)]
+enum Conn {
+    Handshaking(MidHandshakeSslStream<MemIo>),
+    Ready(SslStream<MemIo>),
+    /// The library gave the connection back without its `SSL` (a setup
+    /// failure): every call fails, none panics.
+    Lost(MemIo),
+}
+
+/// A failed BoringSSL call, owned (the boring crate's error stays with the
+/// stream during the handshake): the code, the error queue and the text.
+#[derive(Debug, Clone)]
+pub struct BoringError {
+    code: ErrorCode,
+    io_error: bool,
+    stack: Option<boring::error::ErrorStack>,
+    text: String,
+}
+
+impl BoringError {
+    fn from_ssl(e: &boring::ssl::Error) -> Self {
+        Self {
+            code: e.code(),
+            io_error: e.io_error().is_some(),
+            stack: e.ssl_error().cloned(),
+            text: e.to_string(),
+        }
+    }
+}
+
+impl BoringError {
+    pub(crate) fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub(crate) fn io_error(&self) -> bool {
+        self.io_error
+    }
+
+    pub(crate) fn stack(&self) -> Option<&boring::error::ErrorStack> {
+        self.stack.as_ref()
+    }
+}
+
+impl std::fmt::Display for BoringError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for BoringError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.stack
+            .as_ref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl BoringDriver {
+    pub(crate) fn new(ssl: boring::ssl::Ssl, server: bool) -> Self {
+        let builder = SslStreamBuilder::new(ssl, MemIo::new());
+        let mid = if server {
+            builder.setup_accept()
+        } else {
+            builder.setup_connect()
+        };
+        Self {
+            conn: Conn::Handshaking(mid),
+        }
+    }
+
+    /// The BoringSSL `SSL` underneath (outside the portable guarantee);
+    /// `None` only after a setup failure.
+    pub fn ssl(&self) -> Option<&SslRef> {
+        match &self.conn {
+            Conn::Handshaking(m) => Some(m.ssl()),
+            Conn::Ready(s) => Some(s.ssl()),
+            Conn::Lost(_) => None,
+        }
+    }
+
+    fn stream(&mut self) -> std::result::Result<&mut SslStream<MemIo>, BoringError> {
+        match &mut self.conn {
+            Conn::Ready(s) => Ok(s),
+            _ => Err(lost()),
+        }
+    }
+}
+
+/// What a call on a connection without a ready `SSL` reports.
+fn lost() -> BoringError {
+    BoringError {
+        code: ErrorCode::SSL,
+        io_error: false,
+        stack: None,
+        text: "boring: the connection is not ready".into(),
+    }
+}
+
+fn der(c: &boring::x509::X509Ref) -> Option<CertificateDer<'static>> {
+    c.to_der().ok().map(CertificateDer::from)
+}
+
+impl SslDriver for BoringDriver {
+    type Error = BoringError;
+
+    fn library() -> &'static Library {
+        &crate::error::LIBRARY
+    }
+
+    fn failure(e: &Self::Error) -> Failure {
+        crate::error::failure(e)
+    }
+
+    fn io(&self) -> &MemIo {
+        match &self.conn {
+            Conn::Handshaking(m) => m.get_ref(),
+            Conn::Ready(s) => s.get_ref(),
+            Conn::Lost(io) => io,
+        }
+    }
+
+    fn io_mut(&mut self) -> &mut MemIo {
+        match &mut self.conn {
+            Conn::Handshaking(m) => m.get_mut(),
+            Conn::Ready(s) => s.get_mut(),
+            Conn::Lost(io) => io,
+        }
+    }
+
+    fn handshake(&mut self) -> std::result::Result<(), Self::Error> {
+        let conn = std::mem::replace(&mut self.conn, Conn::Lost(MemIo::new()));
+        let mid = match conn {
+            Conn::Handshaking(mid) => mid,
+            other => {
+                self.conn = other;
+                return Ok(());
+            }
+        };
+        match mid.handshake() {
+            Ok(stream) => {
+                self.conn = Conn::Ready(stream);
+                Ok(())
+            }
+            Err(HandshakeError::WouldBlock(mid) | HandshakeError::Failure(mid)) => {
+                let e = BoringError::from_ssl(mid.error());
+                self.conn = Conn::Handshaking(mid);
+                Err(e)
+            }
+            Err(HandshakeError::SetupFailure(stack)) => Err(BoringError {
+                code: ErrorCode::SSL,
+                io_error: false,
+                text: format!("boring: handshake setup failed: {stack}"),
+                stack: Some(stack),
+            }),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Self::Error> {
+        self.stream()?
+            .ssl_read(buf)
+            .map_err(|e| BoringError::from_ssl(&e))
+    }
+
+    /// The boring crate has no `SSL_peek`: the session reads ahead one
+    /// byte instead.
+    fn peek(&mut self, _buf: &mut [u8]) -> Option<std::result::Result<usize, Self::Error>> {
+        None
+    }
+
+    fn write(&mut self, data: &[u8]) -> std::result::Result<usize, Self::Error> {
+        self.stream()?
+            .ssl_write(data)
+            .map_err(|e| BoringError::from_ssl(&e))
+    }
+
+    fn shutdown(&mut self) {
+        if let Ok(s) = self.stream() {
+            // Queues close_notify in memory; the result only says whether
+            // the peer's close_notify has arrived too.
+            let _ = s.shutdown();
+        }
+    }
+
+    fn pending(&self) -> usize {
+        self.ssl().map_or(0, SslRef::pending)
+    }
+
+    fn verify_result(&self) -> i32 {
+        self.ssl()
+            .and_then(|s| s.verify_result().err())
+            .map_or(0, |e| e.as_raw())
+    }
+
+    fn version(&self) -> Option<ProtocolVersion> {
+        match self.ssl()?.version2()? {
+            v if v == SslVersion::TLS1_3 => Some(ProtocolVersion::Tls13),
+            v if v == SslVersion::TLS1_2 => Some(ProtocolVersion::Tls12),
+            _ => None,
+        }
+    }
+
+    fn cipher_suite(&self) -> Option<CipherSuite> {
+        let c = self.ssl()?.current_cipher()?;
+        CipherSuite::from_code(c.protocol_id())
+    }
+
+    /// The negotiated group, by BoringSSL's name for it.
+    fn group(&self) -> Option<NamedGroup> {
+        let name = self.ssl()?.curve_name()?;
+        NamedGroup::ALL
+            .iter()
+            .copied()
+            .find(|g| g.openssl_name().eq_ignore_ascii_case(name))
+    }
+
+    fn alpn(&self) -> Option<&[u8]> {
+        self.ssl()?.selected_alpn_protocol()
+    }
+
+    fn sni(&self) -> Option<String> {
+        self.ssl()?
+            .servername(NameType::HOST_NAME)
+            .map(str::to_owned)
+    }
+
+    fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
+        self.ssl()?.peer_certificate().as_deref().and_then(der)
+    }
+
+    fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
+        self.ssl()
+            .and_then(SslRef::peer_cert_chain)
+            .map(|c| c.iter().filter_map(der).collect())
+            .unwrap_or_default()
+    }
+
+    fn resumed(&self) -> bool {
+        self.ssl().is_some_and(SslRef::session_reused)
+    }
+
+    fn session_der(&self) -> Option<Vec<u8>> {
+        self.ssl()?.session()?.to_der().ok()
+    }
+
+    fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<()> {
+        let label = std::str::from_utf8(label).map_err(|_| {
+            Error::unsupported(
+                crate::NAME,
+                polytls_api::Capability::KeyingMaterialExport,
+                "the boring crate takes exporter labels as UTF-8 text",
+            )
+        })?;
+        self.ssl()
+            .ok_or_else(|| Error::other("boring: exporter", lost()))?
+            .export_keying_material(out, label, context)
+            .map_err(|e| Error::other("boring: exporter failed", e))
+    }
+}

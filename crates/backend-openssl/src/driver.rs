@@ -1,0 +1,175 @@
+//! OpenSSL's `SSL` over memory, as the shared session drives it.
+
+use openssl::nid::Nid;
+use openssl::pkey::Id;
+use openssl::ssl::{NameType, SslRef, SslStream, SslVersion};
+use polytls_api::memio::MemIo;
+use polytls_api::{CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, Result};
+use polytls_ossl_common::{Failure, Library, SslDriver};
+
+/// One OpenSSL connection: an `SslStream` over [`MemIo`]. Reach it through
+/// `Session::native::<OpenSslDriver>()` for what polytls does not model.
+#[derive(Debug)]
+pub struct OpenSslDriver {
+    pub(crate) stream: SslStream<MemIo>,
+}
+
+impl OpenSslDriver {
+    /// The OpenSSL `SSL` underneath (outside the portable guarantee).
+    pub fn ssl(&self) -> &SslRef {
+        self.stream.ssl()
+    }
+}
+
+fn der(c: &openssl::x509::X509Ref) -> Option<CertificateDer<'static>> {
+    c.to_der().ok().map(CertificateDer::from)
+}
+
+impl SslDriver for OpenSslDriver {
+    type Error = openssl::ssl::Error;
+
+    fn library() -> &'static Library {
+        &crate::error::LIBRARY
+    }
+
+    fn failure(e: &Self::Error) -> Failure {
+        crate::error::failure(e)
+    }
+
+    fn io(&self) -> &MemIo {
+        self.stream.get_ref()
+    }
+
+    fn io_mut(&mut self) -> &mut MemIo {
+        self.stream.get_mut()
+    }
+
+    fn handshake(&mut self) -> std::result::Result<(), Self::Error> {
+        self.stream.do_handshake()
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Self::Error> {
+        self.stream.ssl_read(buf)
+    }
+
+    fn peek(&mut self, buf: &mut [u8]) -> Option<std::result::Result<usize, Self::Error>> {
+        Some(self.stream.ssl_peek(buf))
+    }
+
+    fn write(&mut self, data: &[u8]) -> std::result::Result<usize, Self::Error> {
+        self.stream.ssl_write(data)
+    }
+
+    fn shutdown(&mut self) {
+        // Queues close_notify in memory; the result only says whether the
+        // peer's close_notify has arrived too.
+        let _ = self.stream.shutdown();
+    }
+
+    fn pending(&self) -> usize {
+        self.stream.ssl().pending()
+    }
+
+    fn verify_result(&self) -> i32 {
+        self.stream.ssl().verify_result().as_raw()
+    }
+
+    fn version(&self) -> Option<ProtocolVersion> {
+        match self.stream.ssl().version2()? {
+            v if v == SslVersion::TLS1_3 => Some(ProtocolVersion::Tls13),
+            v if v == SslVersion::TLS1_2 => Some(ProtocolVersion::Tls12),
+            _ => None,
+        }
+    }
+
+    fn cipher_suite(&self) -> Option<CipherSuite> {
+        let c = self.stream.ssl().current_cipher()?;
+        CipherSuite::from_code(u16::from_be_bytes(c.protocol_id()))
+    }
+
+    /// The group of the ephemeral key OpenSSL holds: the peer's, else ours.
+    /// OpenSSL 3.0 has no accessor for the negotiated group in the
+    /// `openssl` crate; hybrid groups (OpenSSL 3.5) are not named here.
+    fn group(&self) -> Option<NamedGroup> {
+        let ssl = self.stream.ssl();
+        let (id, curve) = ssl
+            .peer_tmp_key()
+            .map(|k| {
+                (
+                    k.id(),
+                    k.ec_key().ok().and_then(|ec| ec.group().curve_name()),
+                )
+            })
+            .or_else(|_| {
+                ssl.tmp_key().map(|k| {
+                    (
+                        k.id(),
+                        k.ec_key().ok().and_then(|ec| ec.group().curve_name()),
+                    )
+                })
+            })
+            .ok()?;
+        match (id, curve) {
+            (Id::X25519, _) => Some(NamedGroup::X25519),
+            (Id::X448, _) => Some(NamedGroup::X448),
+            (Id::EC, Some(Nid::X9_62_PRIME256V1)) => Some(NamedGroup::SECP256R1),
+            (Id::EC, Some(Nid::SECP384R1)) => Some(NamedGroup::SECP384R1),
+            (Id::EC, Some(Nid::SECP521R1)) => Some(NamedGroup::SECP521R1),
+            _ => None,
+        }
+    }
+
+    fn alpn(&self) -> Option<&[u8]> {
+        self.stream.ssl().selected_alpn_protocol()
+    }
+
+    fn sni(&self) -> Option<String> {
+        self.stream
+            .ssl()
+            .servername(NameType::HOST_NAME)
+            .map(str::to_owned)
+    }
+
+    fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
+        self.stream
+            .ssl()
+            .peer_certificate()
+            .as_deref()
+            .and_then(der)
+    }
+
+    fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
+        self.stream
+            .ssl()
+            .peer_cert_chain()
+            .map(|c| c.iter().filter_map(der).collect())
+            .unwrap_or_default()
+    }
+
+    fn resumed(&self) -> bool {
+        self.stream.ssl().session_reused()
+    }
+
+    fn session_der(&self) -> Option<Vec<u8>> {
+        self.stream.ssl().session()?.to_der().ok()
+    }
+
+    fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<()> {
+        let label = std::str::from_utf8(label).map_err(|_| {
+            Error::unsupported(
+                crate::NAME,
+                polytls_api::Capability::KeyingMaterialExport,
+                "the openssl crate takes exporter labels as UTF-8 text",
+            )
+        })?;
+        self.stream
+            .ssl()
+            .export_keying_material(out, label, context)
+            .map_err(|e| Error::other("openssl: exporter failed", e))
+    }
+}

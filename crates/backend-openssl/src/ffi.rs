@@ -1,0 +1,101 @@
+//! The one module of `polytls-openssl` that uses `unsafe`, for the two
+//! things the bindings offer only that way (DESIGN.md, "the audited
+//! exception"):
+//!
+//! - attaching a client session (`SSL_set_session`, which the `openssl`
+//!   crate marks `unsafe`: rust-openssl#1041);
+//! - setting the server's ticket key (`SSL_CTX_set_tlsext_ticket_keys`, a C
+//!   macro over `SSL_CTX_ctrl`, which only `openssl-sys` binds;
+//!   rust-openssl#1828).
+//!
+//! Each block states the binding's contract and why it holds; the tests
+//! named in each comment fail if it is broken.
+
+use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
+use polytls_api::{Capability, ConfigErrorKind, Error, Result, TicketKeys};
+
+use crate::NAME;
+
+/// Attaches a session, serialized by this client context, to `ssl`.
+///
+/// The DER comes only from this context's cache, or from a
+/// `ResumptionState` that `polytls-api` checked belongs to this context
+/// (same context in this process; same backend and verification settings
+/// when restored from bytes) and to this server name.
+pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
+    let session = SslSession::from_der(der).map_err(|e| {
+        Error::config(
+            ConfigErrorKind::Malformed,
+            format!("{NAME}: resumption state is not a session: {e}"),
+        )
+    })?;
+    // SAFETY: `set_session` requires that the session be "associated with
+    // the same SslContext as this Ssl". `session` was just decoded from DER
+    // (`d2i_SSL_SESSION`), so it carries no link to any SSL_CTX: it is in no
+    // context's session cache, has no ex_data and no owner (the links
+    // `SSL_set_session(3)` warns about). The only context it can meet is
+    // `ssl`'s own, and the DER was produced by a session of that same
+    // context (see above), so the session matches the context's
+    // verification settings and session id context. `SSL_set_session` takes
+    // its own reference, so dropping `session` afterwards is sound.
+    // Tests: `resumption_state_round_trip` (resumes through this path) and
+    // `resumption_state_from_another_context_refused` (a foreign value never
+    // gets here) in the conformance suite.
+    unsafe { ssl.set_session(&session) }
+        .map_err(|e| Error::other(format!("{NAME}: SSL_set_session"), e))
+}
+
+/// `SSL_CTRL_SET_TLSEXT_TICKET_KEYS` (`ssl.h`).
+const SSL_CTRL_SET_TLSEXT_TICKET_KEYS: std::os::raw::c_int = 59;
+
+/// Sets the context's ticket key: key name, HMAC-SHA256 key and AES-256
+/// key, as nginx does with `ssl_session_ticket_key`. OpenSSL keeps one key
+/// this way, so it encrypts and decrypts: a list of several (rotation) is
+/// [`Error::Unsupported`].
+pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> Result<()> {
+    if keys.keys().len() > 1 {
+        return Err(Error::unsupported(
+            NAME,
+            Capability::TicketKeyRotation,
+            "OpenSSL takes one ticket key through the bindings (SSL_CTX_set_tlsext_ticket_keys); \
+             the rotating callback is bound by neither the openssl crate nor openssl-sys \
+             (rust-openssl#1828)",
+        ));
+    }
+    let k = keys.current();
+    let mut raw = [0u8; 80];
+    raw[..16].copy_from_slice(&k.name);
+    raw[16..48].copy_from_slice(&k.hmac);
+    raw[48..].copy_from_slice(&k.aes);
+    // SAFETY: `SSL_CTX_set_tlsext_ticket_keys(ctx, keys, keylen)` is
+    // `SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_TICKET_KEYS, keylen, keys)`.
+    // OpenSSL 3 (`ssl3_ctx_ctrl`) requires `keylen` to be exactly 80 — name
+    // (16), HMAC key (32), AES key (32), in that order — and otherwise
+    // returns 0 without reading; with 80 it copies the bytes into the
+    // context and keeps no pointer to them. `b.as_ptr()` is the builder's
+    // live SSL_CTX, `raw` is 80 readable bytes alive for the call, and the
+    // builder is borrowed mutably, so nothing else uses the context
+    // meanwhile. Test: `ticket_key_name_leads_each_ticket` checks that
+    // TLS 1.2 tickets start with the configured name (the layout), and
+    // `shared_ticket_keys_resume_across_contexts` that the keys are used.
+    let set = unsafe {
+        openssl_sys::SSL_CTX_ctrl(
+            b.as_ptr(),
+            SSL_CTRL_SET_TLSEXT_TICKET_KEYS,
+            80,
+            raw.as_mut_ptr().cast(),
+        )
+    };
+    raw.fill(0);
+    if set == 1 {
+        Ok(())
+    } else {
+        // Take OpenSSL's reason off this thread's error queue, so it is not
+        // read later as the reason for an unrelated failure.
+        let why = openssl::error::ErrorStack::get();
+        Err(Error::config(
+            ConfigErrorKind::Rejected,
+            format!("{NAME}: OpenSSL refused the ticket key: {why}"),
+        ))
+    }
+}

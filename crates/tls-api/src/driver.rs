@@ -1,0 +1,206 @@
+//! What a backend implements: a driver for each layer. Applications never use
+//! these traits directly; they use [`Backend`](crate::Backend),
+//! [`ClientContext`](crate::ClientContext),
+//! [`ServerContext`](crate::ServerContext) and [`Session`](crate::Session),
+//! which wrap the drivers and enforce the portable rules once, for every
+//! backend:
+//!
+//! - a driver only ever sees a configuration that passed validation
+//!   ([`Valid`]);
+//! - a client driver only ever sees a server name that is a DNS name or an
+//!   IP address, and only resumption state its own context made;
+//! - a session driver's `read` is called only with a non-empty buffer, after
+//!   the handshake and before any failure; its `write` only with data, before
+//!   `close_notify`; its `export_keying_material` only after the handshake.
+//!   The wrapper remembers the first failure and answers it again, turns a
+//!   transport EOF without `close_notify` into [`Error::UnexpectedEof`], and
+//!   tells the driver to forget resumption state of a connection that did not
+//!   end cleanly.
+
+use std::any::Any;
+use std::io;
+use std::ops::Deref;
+
+pub use crate::cache::SessionCache;
+use crate::config::{ClientConfig, ServerConfig};
+use crate::identity::CertificateDer;
+use crate::session::{ReadOutcome, SessionInfo};
+use crate::Result;
+
+/// A configuration that passed validation: backends receive only this, so
+/// none can forget a check. Only `polytls-api` makes one.
+#[derive(Debug, Clone, Copy)]
+pub struct Valid<'a, T>(&'a T);
+
+impl<'a> Valid<'a, ClientConfig> {
+    pub(crate) fn client(config: &'a ClientConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self(config))
+    }
+}
+
+impl<'a> Valid<'a, ServerConfig> {
+    pub(crate) fn server(config: &'a ServerConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self(config))
+    }
+}
+
+impl<T> Deref for Valid<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+/// A client session's resumption state as the backend keeps it: DER where
+/// the library can serialize it (OpenSSL, BoringSSL), an opaque value
+/// otherwise (rustls).
+#[derive(Debug)]
+pub enum SessionBlob {
+    /// The library's own serialization (`i2d_SSL_SESSION`).
+    Der(Vec<u8>),
+    /// A value only the backend that made it understands.
+    Opaque(Box<dyn Any + Send + Sync>),
+}
+
+/// One TLS connection as a backend drives it. See the [module
+/// docs](self) for the calls the wrapper guarantees.
+pub trait SessionDriver: Send + Sync + Unpin + 'static {
+    /// Reads ciphertext with one `read` call; `Ok(0)` is the transport's EOF.
+    fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize>;
+    /// Processes the ciphertext read so far.
+    fn process_new_packets(&mut self) -> Result<()>;
+    /// Writes pending ciphertext with one `write` (or `write_vectored`) call.
+    fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize>;
+    /// Copies plaintext into `buf` (never empty; handshake complete).
+    fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome>;
+    /// Takes plaintext (never empty; before `close_notify`), buffering a
+    /// bounded amount while the handshake runs.
+    fn write(&mut self, data: &[u8]) -> Result<usize>;
+    /// Whether the session wants more ciphertext.
+    fn wants_read(&self) -> bool;
+    /// Whether ciphertext is waiting to be written.
+    fn wants_write(&self) -> bool;
+    /// Whether the handshake is still running.
+    fn is_handshaking(&self) -> bool;
+    /// Queues `close_notify` (called at most once).
+    fn send_close_notify(&mut self);
+    /// What was negotiated so far.
+    fn info(&self) -> SessionInfo;
+    /// The ALPN protocol agreed on, without copying it.
+    fn alpn(&self) -> Option<&[u8]>;
+    /// The peer's end-entity certificate, without the rest of the chain.
+    fn peer_leaf(&self) -> Option<CertificateDer<'static>>;
+    /// Derives keying material (called only after the handshake).
+    fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<()>;
+    /// A client's newest resumption state, taken out of its context's cache
+    /// so it is offered only where the caller offers it. Servers answer
+    /// `None`.
+    fn take_resumption(&mut self) -> Option<SessionBlob> {
+        None
+    }
+    /// The connection failed or was truncated: resumption state it produced
+    /// must not be offered again.
+    fn forget_resumption(&mut self) {}
+    /// Whether the server accepted the client's early data (0-RTT).
+    fn early_data_accepted(&self) -> bool {
+        false
+    }
+    /// The backend's own session object, for [`Session::native`](crate::Session::native).
+    fn native(&self) -> &dyn Any;
+}
+
+impl SessionDriver for Box<dyn SessionDriver> {
+    fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        (**self).read_tls(rd)
+    }
+    fn process_new_packets(&mut self) -> Result<()> {
+        (**self).process_new_packets()
+    }
+    fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
+        (**self).write_tls(wr)
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
+        (**self).read(buf)
+    }
+    fn write(&mut self, data: &[u8]) -> Result<usize> {
+        (**self).write(data)
+    }
+    fn wants_read(&self) -> bool {
+        (**self).wants_read()
+    }
+    fn wants_write(&self) -> bool {
+        (**self).wants_write()
+    }
+    fn is_handshaking(&self) -> bool {
+        (**self).is_handshaking()
+    }
+    fn send_close_notify(&mut self) {
+        (**self).send_close_notify()
+    }
+    fn info(&self) -> SessionInfo {
+        (**self).info()
+    }
+    fn alpn(&self) -> Option<&[u8]> {
+        (**self).alpn()
+    }
+    fn peer_leaf(&self) -> Option<CertificateDer<'static>> {
+        (**self).peer_leaf()
+    }
+    fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<()> {
+        (**self).export_keying_material(out, label, context)
+    }
+    fn take_resumption(&mut self) -> Option<SessionBlob> {
+        (**self).take_resumption()
+    }
+    fn forget_resumption(&mut self) {
+        (**self).forget_resumption()
+    }
+    fn early_data_accepted(&self) -> bool {
+        (**self).early_data_accepted()
+    }
+    fn native(&self) -> &dyn Any {
+        (**self).native()
+    }
+}
+
+/// What a client driver is asked to offer for resumption.
+#[derive(Debug)]
+pub enum Offer {
+    /// Whatever the context's own cache holds for the name (nothing when
+    /// resumption is off).
+    Cache,
+    /// This state, which the context made (checked by the wrapper).
+    State(SessionBlob),
+}
+
+/// A backend's client context (≈ a client `SSL_CTX`).
+pub trait ClientDriver: Send + Sync + 'static {
+    /// The session driver it makes.
+    type Session: SessionDriver;
+    /// Starts a session to `server_name` (checked: a DNS name or an IP
+    /// address) with the ClientHello ready to be written.
+    fn connect(&self, server_name: &str, offer: Offer) -> Result<Self::Session>;
+    /// Whether this context's resumption state can be serialized
+    /// ([`SessionBlob::Der`]).
+    fn exports_resumption(&self) -> bool;
+}
+
+/// A backend's server context (≈ a server `SSL_CTX`).
+pub trait ServerDriver: Send + Sync + 'static {
+    /// The session driver it makes.
+    type Session: SessionDriver;
+    /// Starts a session waiting for a ClientHello.
+    fn accept(&self) -> Result<Self::Session>;
+}

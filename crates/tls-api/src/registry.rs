@@ -1,0 +1,82 @@
+//! The one list of backends: names, aliases, cargo features, packages and
+//! interop peer binaries. The facade, the interop peer, the CLI and every
+//! `cargo xtask` command read it; what each backend can do is asked of the
+//! backend itself ([`Backend::supports`](crate::Backend::supports)).
+
+/// One backend polytls knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendEntry {
+    /// The canonical name (`Backend::name`).
+    pub name: &'static str,
+    /// Other names accepted for it (case-insensitive).
+    pub aliases: &'static [&'static str],
+    /// The `polytls` cargo feature that compiles it in.
+    pub feature: &'static str,
+    /// The crate that implements it.
+    pub package: &'static str,
+    /// The interop peer binary that holds it (each also holds rustls).
+    pub peer_binary: &'static str,
+    /// Backends it can never share a binary with.
+    pub excludes: &'static [&'static str],
+}
+
+/// Every backend, in default precedence order (memory-safe first).
+pub const BACKENDS: &[BackendEntry] = &[
+    BackendEntry {
+        name: "rustls",
+        aliases: &[],
+        feature: "rustls",
+        package: "polytls-rustls",
+        peer_binary: "polytls-peer-openssl",
+        excludes: &[],
+    },
+    BackendEntry {
+        name: "openssl",
+        aliases: &[],
+        feature: "openssl",
+        package: "polytls-openssl",
+        peer_binary: "polytls-peer-openssl",
+        excludes: &["boring"],
+    },
+    BackendEntry {
+        name: "boring",
+        aliases: &["boringssl"],
+        feature: "boring",
+        package: "polytls-boring",
+        peer_binary: "polytls-peer-boring",
+        excludes: &["openssl"],
+    },
+];
+
+/// The entry for `name` or one of its aliases (case-insensitive).
+pub fn lookup(name: &str) -> Option<&'static BackendEntry> {
+    BACKENDS.iter().find(|b| {
+        b.name.eq_ignore_ascii_case(name) || b.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// The names of every backend, for messages.
+pub fn names() -> Vec<&'static str> {
+    BACKENDS.iter().map(|b| b.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_by_name_and_alias() {
+        assert_eq!(lookup("RUSTLS").map(|b| b.name), Some("rustls"));
+        assert_eq!(lookup("BoringSSL").map(|b| b.name), Some("boring"));
+        assert!(lookup("schannel").is_none());
+        for b in BACKENDS {
+            for other in b.excludes {
+                assert!(
+                    lookup(other).is_some_and(|o| o.excludes.contains(&b.name)),
+                    "{} and {other} exclude each other",
+                    b.name
+                );
+            }
+        }
+    }
+}
