@@ -35,6 +35,7 @@ const WORLDS: &[World] = &[
             "polytls-openssl",
             "polytls",
             "polytls-cli",
+            "polytls-loadgen",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",

@@ -2,7 +2,7 @@
 //! the same load generator through the same two-hop chain on loopback:
 //!
 //! ```text
-//! loadgen -> client-mode tunnel -> server-mode tunnel (mutual TLS) -> echo
+//! polytls-loadgen -> client-mode tunnel -> server-mode tunnel (mutual TLS) -> echo
 //! ```
 //!
 //! Same certificates (made by `polytls certs`), release build, logs at
@@ -148,17 +148,18 @@ fn start(who: &str, bin: &Path, dir: &Path, echo: u16, guard: &mut Guard) -> Res
     Ok(client_port)
 }
 
-/// Runs the load generator; returns (bytes/s, connections/s).
+/// Runs the load generator (`polytls-loadgen run`); returns (bytes/s,
+/// connections/s).
 fn load(
-    bin: &Path,
+    loadgen: &Path,
     port: u16,
     concurrency: u64,
     total: u64,
     bytes: u64,
 ) -> Result<(f64, f64), String> {
-    let out = Command::new(bin)
+    let out = Command::new(loadgen)
         .args([
-            "loadgen",
+            "run",
             "--connect",
             &format!("127.0.0.1:{port}"),
             "--concurrency",
@@ -191,9 +192,17 @@ pub(crate) fn run(
     quick: bool,
     cargo: &dyn Fn(&[&str]) -> Result<(), String>,
 ) -> Result<(), String> {
-    cargo(&["build", "--release", "--package", "polytls-cli"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "polytls-cli",
+        "--package",
+        "polytls-loadgen",
+    ])?;
     let target = crate::compare::target_dir();
     let bin = target.join("release").join("polytls");
+    let loadgen = target.join("release").join("polytls-loadgen");
     let dir: PathBuf = target.join("polytls-tunnel-bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -217,7 +226,7 @@ pub(crate) fn run(
     let mut guard = Guard(Vec::new());
     let echo_port = free_port()?;
     guard.0.push(spawn(
-        Command::new(&bin).args(["echo-server", "--listen", &format!("127.0.0.1:{echo_port}")]),
+        Command::new(&loadgen).args(["echo", "--listen", &format!("127.0.0.1:{echo_port}")]),
         &dir.join("echo.log"),
     )?);
     wait_port(echo_port)?;
@@ -232,12 +241,12 @@ pub(crate) fn run(
         eprintln!("tunnel benchmark: {who}");
         let mut g = Guard(Vec::new());
         let port = start(who, &bin, &dir, echo_port, &mut g)?;
-        load(&bin, port, 10, 100, 1024)?; // warm-up
+        load(&loadgen, port, 10, 100, 1024)?; // warm-up
         let mut tput = Vec::new();
         let mut cps = Vec::new();
         for _ in 0..3 {
-            tput.push(load(&bin, port, 4, 4, big)?.0);
-            cps.push(load(&bin, port, 50, conns, 1024)?.1);
+            tput.push(load(&loadgen, port, 4, 4, big)?.0);
+            cps.push(load(&loadgen, port, 50, conns, 1024)?.1);
         }
         let row = (who, median(tput) / 1e6, median(cps));
         eprintln!("  {:.0} MB/s, {:.0} connections/s", row.1, row.2);

@@ -19,6 +19,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{CliError, Context, Result};
+use crate::values::Count;
 
 /// The key algorithm of generated certificates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -50,9 +51,9 @@ pub struct CertsArgs {
     /// Key algorithm.
     #[arg(long, value_enum, default_value_t = KeyAlg::Ecdsa)]
     pub key: KeyAlg,
-    /// Validity of issued certificates, in days.
-    #[arg(long, default_value_t = 825)]
-    pub days: i64,
+    /// Validity of issued certificates, in days (1 to 36500).
+    #[arg(long, default_value = "825")]
+    pub days: Count<1, 36_500>,
     /// Overwrite existing leaf files (the CA is always reused if present).
     #[arg(long)]
     pub force: bool,
@@ -69,9 +70,6 @@ pub struct Issued {
 
 /// Runs `polytls certs`.
 pub fn run(args: &CertsArgs) -> Result<Issued> {
-    if args.days <= 0 {
-        return Err(CliError::Config("--days must be positive".into()));
-    }
     let names = |stem: &str| {
         (
             args.dir.join(format!("{stem}.pem")),
@@ -157,7 +155,7 @@ fn issue(
         ],
     };
     params.use_authority_key_identifier_extension = true;
-    validity(&mut params, args.days);
+    validity(&mut params, args.days.get());
     let cert = params.signed_by(&key, issuer).map_err(rcgen_err)?;
     write_file(key_path, key.serialize_pem().as_bytes(), 0o600, args.force)?;
     write_file(cert_path, cert.pem().as_bytes(), 0o644, args.force)?;
@@ -179,10 +177,11 @@ fn dn(common_name: &str) -> DistinguishedName {
     dn
 }
 
-fn validity(params: &mut CertificateParams, days: i64) {
+fn validity(params: &mut CertificateParams, days: u64) {
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::hours(1);
-    params.not_after = now + Duration::days(days);
+    // At most 36,500 days (checked when parsed): no overflow.
+    params.not_after = now + Duration::days(i64::try_from(days).unwrap_or(36_500));
 }
 
 fn user() -> String {

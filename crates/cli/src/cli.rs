@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 
 use crate::certs::CertsArgs;
 use crate::connect::ConnectArgs;
-use crate::loadgen::LoadSpec;
 use crate::logging::LogFormat;
 use crate::serve::ServeArgs;
 use crate::tunnel::TunnelArgs;
@@ -36,14 +35,4 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Run TLS tunnels (stunnel-style) from flags or a TOML file.
     Tunnel(TunnelArgs),
-    /// Plaintext echo server (for load tests and benchmarks).
-    #[command(hide = true)]
-    EchoServer {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: String,
-    },
-    /// Load generator against an echo service; prints a JSON report.
-    #[command(hide = true)]
-    Loadgen(LoadSpec),
 }

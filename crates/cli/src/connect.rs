@@ -4,15 +4,15 @@
 //! A server that closes without close_notify is an error (exit status 1):
 //! the output may have been truncated.
 
-use std::time::Duration;
-
 use polytls::tokio_io::TlsConnector;
 use polytls::Backend;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 
 use crate::error::{CliError, Context, Result};
+use crate::net::{host_of, io_to_cli};
 use crate::tls::{describe, TlsOpts};
+use crate::values::HandshakeTimeout;
 
 /// `polytls connect` arguments.
 #[derive(clap::Args, Debug, Clone)]
@@ -26,9 +26,10 @@ pub struct ConnectArgs {
     /// Close right after the handshake instead of piping stdin/stdout.
     #[arg(long)]
     pub quit: bool,
-    /// Give up if the connection and handshake take longer (seconds).
-    #[arg(long, default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Give up if the connection and handshake take longer (seconds, 0.001
+    /// to 86400).
+    #[arg(long, default_value = "10")]
+    pub timeout: HandshakeTimeout,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub tls: TlsOpts,
@@ -55,9 +56,9 @@ pub async fn run(args: ConnectArgs) -> Result<()> {
             .await
             .map_err(|e| io_to_cli("TLS handshake", e))
     };
-    let mut stream = tokio::time::timeout(secs(args.timeout)?, handshake)
+    let mut stream = tokio::time::timeout(args.timeout.get(), handshake)
         .await
-        .map_err(|_| CliError::Config(format!("handshake timed out after {}s", args.timeout)))??;
+        .map_err(|_| CliError::Timeout(format!("handshake timed out after {}s", args.timeout)))??;
     eprint!("{}", describe(&stream.get_ref().1.info(), backend.name()));
     if args.quit {
         stream
@@ -86,34 +87,4 @@ pub async fn run(args: ConnectArgs) -> Result<()> {
         r = down => r,
         r = up => r,
     }
-}
-
-/// Turns an adapter error back into its polytls category where it has one.
-pub fn io_to_cli(what: &str, e: std::io::Error) -> CliError {
-    match polytls::Error::from_io(&e) {
-        Some(tls) => CliError::Tls {
-            context: what.into(),
-            source: tls.clone(),
-        },
-        None => CliError::Io {
-            context: what.into(),
-            source: e,
-        },
-    }
-}
-
-/// Seconds as a `Duration`; negative or non-finite values are an error.
-pub fn secs(s: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| CliError::Config(format!("invalid duration {s}")))
-}
-
-fn host_of(addr: &str) -> Result<String> {
-    let host = match addr.rsplit_once(':') {
-        Some((h, _)) => h,
-        None => return Err(CliError::Config(format!("{addr:?} is not host:port"))),
-    };
-    Ok(host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string())
 }

@@ -29,6 +29,24 @@ pub enum CliError {
     /// Invalid arguments or configuration.
     #[error("{0}")]
     Config(String),
+    /// Something did not happen in time.
+    #[error("{0}")]
+    Timeout(String),
+}
+
+impl CliError {
+    /// The process exit code: 2 for a configuration the command refuses
+    /// (as for a bad flag), 1 for a failure while running.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) => 2,
+            CliError::Tls { source, .. } => match source {
+                polytls::Error::InvalidConfig(_) | polytls::Error::Unsupported(_) => 2,
+                _ => 1,
+            },
+            CliError::Io { .. } | CliError::Timeout(_) => 1,
+        }
+    }
 }
 
 /// Adds context to errors of polytls and of std::io.

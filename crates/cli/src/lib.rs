@@ -7,8 +7,8 @@
 //!   compiled-in backend.
 //! - [`tunnel`]: an stunnel-like TLS tunnel, mutual TLS by default, in front of
 //!   a plaintext service.
-//! - [`loadgen`]: the plaintext echo target and load generator used by the
-//!   tunnel's load tests and by `cargo xtask compare --tunnel`.
+//! - [`net`] and [`values`]: what the commands share — listening, error
+//!   words, and numbers parsed once with their ranges checked.
 
 #![forbid(unsafe_code)]
 
@@ -16,39 +16,14 @@ pub mod certs;
 pub mod cli;
 pub mod connect;
 pub mod error;
-pub mod loadgen;
 pub mod logging;
+pub mod net;
 pub mod serve;
 pub mod tls;
 pub mod tunnel;
+pub mod values;
 
 pub use error::{CliError, Result};
-
-/// Binds a listener with a deep accept queue (4096, capped by the kernel's
-/// `somaxconn`), so bursts of connections wait in the queue instead of
-/// overflowing it: an overflowing queue makes the kernel drop or, with SYN
-/// cookies, sometimes reset connections the client believed established.
-pub async fn bind_listener(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let mut last = None;
-    for a in tokio::net::lookup_host(addr).await? {
-        let socket = if a.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        match socket.bind(a) {
-            Ok(()) => return socket.listen(4096),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{addr:?} resolves to no address"),
-        )
-    }))
-}
 
 /// Raises the soft limit on open files to the hard limit, as servers that
 /// hold thousands of connections do; returns the limit now in force.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use polytls_cli::cli::{Cli, Command};
-use polytls_cli::{certs, connect, loadgen, logging, serve, tunnel, CliError};
+use polytls_cli::{certs, connect, logging, serve, tunnel, CliError};
 
 fn main() -> ExitCode {
     let matches = Cli::command()
@@ -30,67 +30,27 @@ fn main() -> ExitCode {
                 println!("wrote {}", f.display());
             }
         }),
-        command => runtime().and_then(|rt| rt.block_on(run_async(command))),
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::run(args))),
+        Command::Tunnel(args) => runtime().and_then(|rt| rt.block_on(tunnel::run(args))),
+        Command::Connect(args) => {
+            let result = runtime().and_then(|rt| rt.block_on(connect::run(args)));
+            // stdin may still be blocked in a reader thread; don't wait for it.
+            let code = match &result {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("polytls: {}", chain(e));
+                    i32::from(e.exit_code())
+                }
+            };
+            std::process::exit(code);
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("polytls: {}", chain(&e));
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
-    }
-}
-
-async fn run_async(command: Command) -> Result<(), CliError> {
-    match command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::Connect(args) => {
-            let r = connect::run(args).await;
-            // stdin may still be blocked in a reader thread; don't wait for it.
-            let code = if r.is_ok() { 0 } else { 1 };
-            if let Err(e) = &r {
-                eprintln!("polytls: {}", chain(e));
-            }
-            std::process::exit(code);
-        }
-        Command::Tunnel(args) => tunnel::run(args).await,
-        Command::EchoServer { listen } => {
-            let listener = polytls_cli::bind_listener(&listen)
-                .await
-                .map_err(|source| CliError::Io {
-                    context: format!("binding {listen}"),
-                    source,
-                })?;
-            let addr = listener.local_addr().map_err(|source| CliError::Io {
-                context: "local address".into(),
-                source,
-            })?;
-            println!("listening on {addr}");
-            loadgen::echo_server(listener)
-                .await
-                .map_err(|source| CliError::Io {
-                    context: "accepting".into(),
-                    source,
-                })
-        }
-        Command::Loadgen(spec) => {
-            let report = loadgen::run(&spec).await;
-            println!(
-                "{}",
-                serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-            );
-            if report.failed == 0 {
-                Ok(())
-            } else {
-                Err(CliError::Config(format!(
-                    "{} of {} connections failed; first: {}",
-                    report.failed,
-                    report.ok + report.failed,
-                    report.first_error.unwrap_or_default()
-                )))
-            }
-        }
-        Command::Certs(_) => Ok(()),
     }
 }
 

@@ -12,9 +12,10 @@ use polytls::{Backend, DynServerDriver};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::connect::{io_to_cli, secs};
 use crate::error::{Context, Result};
+use crate::net::io_to_cli;
 use crate::tls::{describe, ClientAuthMode, TlsOpts};
+use crate::values::{Count, HandshakeTimeout};
 
 /// What the server does with a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -38,12 +39,12 @@ pub struct ServeArgs {
     /// Client certificates: default `required` when --ca is given, else `none`.
     #[arg(long, value_enum)]
     pub client_auth: Option<ClientAuthMode>,
-    /// Give up on a handshake after this many seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub handshake_timeout: f64,
+    /// Give up on a handshake after this many seconds (0.001 to 86400).
+    #[arg(long, default_value = "10")]
+    pub handshake_timeout: HandshakeTimeout,
     /// Stop after serving this many connections (default: serve forever).
     #[arg(long)]
-    pub max_accepts: Option<u64>,
+    pub max_accepts: Option<Count<1, { u64::MAX >> 1 }>>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub tls: TlsOpts,
@@ -60,20 +61,20 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let context = backend
         .server_context(&args.tls.server_config(auth, &[])?)
         .context("building the server context")?;
-    let listener = crate::bind_listener(&args.listen)
+    let listener = crate::net::bind_listener(&args.listen)
         .await
         .context(format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the local address")?;
     println!("listening on {addr}");
     tracing::info!(%addr, backend = backend.name(), mode = ?args.mode, "listening");
     let acceptor = Arc::new(TlsAcceptor::new(context));
-    let timeout = secs(args.handshake_timeout)?;
+    let timeout = args.handshake_timeout.get();
     let ids = AtomicU64::new(0);
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         if args
             .max_accepts
-            .is_some_and(|m| ids.load(Ordering::Relaxed) >= m)
+            .is_some_and(|m| ids.load(Ordering::Relaxed) >= m.get())
         {
             break;
         }

@@ -59,6 +59,12 @@ pub struct TlsOpts {
     /// Append TLS secrets to this file (NSS key log format) for Wireshark.
     #[arg(long)]
     pub keylog: Option<PathBuf>,
+    /// Server: session ticket keys shared with other servers (a text file,
+    /// one base64 80-byte key per line, the first encrypts; see
+    /// `polytls::TicketKeys`), so a fleet resumes each other's sessions.
+    /// Reloaded like the certificates.
+    #[arg(long)]
+    pub ticket_keys: Option<PathBuf>,
 }
 
 /// Whether a server asks clients for certificates.
@@ -81,6 +87,7 @@ impl TlsOpts {
             &mut self.key,
             &mut self.ca,
             &mut self.keylog,
+            &mut self.ticket_keys,
         ]
         .into_iter()
         .flatten()
@@ -173,6 +180,10 @@ impl TlsOpts {
                 .sni_identities
                 .push((name.clone(), load_identity(cert, key)?));
         }
+        if let Some(path) = &self.ticket_keys {
+            config.resumption.ticket_keys =
+                Some(polytls::TicketKeys::from_file(path).context("ticket keys")?);
+        }
         config.common = self.common()?;
         config
             .validate()
@@ -183,6 +194,9 @@ impl TlsOpts {
     /// A client configuration: roots from `--ca` or the platform, optional
     /// client identity, pins.
     pub fn client_config(&self) -> Result<ClientConfig> {
+        if self.ticket_keys.is_some() {
+            return Err(CliError::Config("--ticket-keys is for servers".into()));
+        }
         let roots = match &self.ca {
             Some(path) => load_roots(path)?,
             None => Roots::platform().context("loading the platform's trust store")?,
@@ -199,7 +213,7 @@ impl TlsOpts {
 
     /// Every file these settings read (for change detection).
     pub fn files(&self) -> Vec<PathBuf> {
-        [&self.cert, &self.key, &self.ca]
+        [&self.cert, &self.key, &self.ca, &self.ticket_keys]
             .into_iter()
             .flatten()
             .cloned()

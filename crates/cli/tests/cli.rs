@@ -137,7 +137,7 @@ fn serve_and_connect_echo_on_every_backend_pair() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     pki(&dir.join("pki"), &[]);
-    let data: Vec<u8> = polytls_cli::loadgen::payload(7, 300_000);
+    let data: Vec<u8> = polytls_loadgen::payload(7, 300_000);
     for server_backend in polytls::available_backends() {
         let mut server = Proc::polytls(
             &[

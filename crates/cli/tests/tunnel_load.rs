@@ -15,7 +15,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use polytls_cli::loadgen::{self, LoadSpec};
+use polytls_loadgen::LoadSpec;
 
 fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
@@ -61,8 +61,7 @@ fn thousands_of_connections_through_both_tunnel_modes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     pki(&dir.join("pki"), &["alice"]);
-    let mut echo = Proc::polytls(&["echo-server", "--listen", "127.0.0.1:0"], dir);
-    let echo_addr = echo.listen_addr("");
+    let echo_addr = echo_server();
     let mut server = Proc::polytls(
         &[
             "tunnel",
@@ -125,7 +124,7 @@ fn thousands_of_connections_through_both_tunnel_modes() {
         .unwrap();
 
     // 1,000 connections open at once, then each sends 16 KiB and checks the echo.
-    let held = rt.block_on(loadgen::run(&LoadSpec {
+    let held = rt.block_on(polytls_loadgen::run(&LoadSpec {
         connect: client_addr.clone(),
         concurrency: 1000,
         total: 1000,
@@ -146,7 +145,7 @@ fn thousands_of_connections_through_both_tunnel_modes() {
 
     // 100,000 connections, 1,000 at a time, 1 KiB each way, hashed.
     let start = Instant::now();
-    let many = rt.block_on(loadgen::run(&LoadSpec {
+    let many = rt.block_on(polytls_loadgen::run(&LoadSpec {
         connect: client_addr.clone(),
         concurrency: 1000,
         total: 100_000,
@@ -175,7 +174,7 @@ fn thousands_of_connections_through_both_tunnel_modes() {
         })
         .collect();
     // ... do not keep others out.
-    let meanwhile = rt.block_on(loadgen::run(&LoadSpec {
+    let meanwhile = rt.block_on(polytls_loadgen::run(&LoadSpec {
         connect: client_addr.clone(),
         concurrency: 50,
         total: 500,
@@ -232,5 +231,4 @@ fn thousands_of_connections_through_both_tunnel_modes() {
         500,
         "only the idle handshakers are refused"
     );
-    drop(echo);
 }

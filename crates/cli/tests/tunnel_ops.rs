@@ -20,7 +20,7 @@ fn issue_server(dir: &Path, stem: &str, names: &[&str]) {
         server_file: stem.into(),
         client: vec![],
         key: KeyAlg::Ecdsa,
-        days: 30,
+        days: polytls_cli::values::Count::of(30),
         force: true,
     })
     .unwrap();

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use common::*;
 use polytls::{Backend, ClientConfig, Identity, Roots, SpkiPin};
-use polytls_cli::loadgen::payload;
+use polytls_loadgen::payload;
 use sha2::{Digest, Sha256};
 
 fn pin_of(cert: &Path) -> String {

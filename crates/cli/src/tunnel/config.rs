@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! drain_timeout = 30          # seconds to let open connections finish on SIGTERM
+//! reload_interval = 2         # seconds between checks of the files (0: SIGHUP only)
 //!
 //! [[tunnel]]
 //! name = "redis"
@@ -15,15 +16,20 @@
 //! ca = "ca.pem"               # clients must present a certificate from this CA
 //! ```
 //!
-//! Unknown keys are errors; paths are relative to the file's directory.
+//! Every key of a `[[tunnel]]` table is a flag of `polytls tunnel` (with `-`
+//! for `_`), parsed by the same type ([`TunnelSettings`]), with the same
+//! default and range. Unknown keys are errors; paths are relative to the
+//! file's directory.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::ValueEnum;
 use serde::Deserialize;
 
 use crate::error::{CliError, Context, Result};
 use crate::tls::{ClientAuthMode, TlsOpts};
+use crate::values::{Count, DrainTimeout, HandshakeTimeout, IdleTimeout, Interval};
 
 /// Which side of the tunnel speaks TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -35,60 +41,69 @@ pub enum Mode {
     Client,
 }
 
-/// A whole configuration file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    /// Seconds open connections may take to finish after SIGTERM.
-    #[serde(default = "default_drain")]
-    pub drain_timeout: f64,
-    /// Seconds between checks of certificate files for changes (0 = only on SIGHUP).
-    #[serde(default = "default_reload")]
-    pub reload_interval: f64,
-    /// The tunnels.
-    #[serde(rename = "tunnel", default)]
-    pub tunnels: Vec<TunnelSpec>,
-}
+/// Connections open at once per tunnel.
+pub type MaxConnections = Count<1, 1_000_000>;
+/// Bytes buffered per direction per connection.
+pub type BufferSize = Count<512, { 16 << 20 }>;
 
-/// One tunnel.
-#[derive(Debug, Clone, Deserialize)]
+/// One tunnel's settings: the same type is read from flags (`polytls tunnel
+/// --mode ...`) and from each `[[tunnel]]` table of a TOML file, so every
+/// setting is declared once, with one default and one range.
+#[derive(clap::Args, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TunnelSpec {
+pub struct TunnelSettings {
     /// Name used in logs (default: the listen address).
+    #[arg(long)]
     #[serde(default)]
-    pub name: String,
-    /// Server or client mode.
-    pub mode: Mode,
+    pub name: Option<String>,
+    /// server: TLS in, plaintext out; client: plaintext in, TLS out.
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub mode: Option<Mode>,
     /// Address to accept connections on.
-    pub listen: String,
+    #[arg(long)]
+    #[serde(default)]
+    pub listen: Option<String>,
     /// Where connections go: the plaintext service (server mode) or the TLS
     /// server (client mode). In server mode, SNI routes may replace it.
+    #[arg(long)]
     #[serde(default)]
     pub target: Option<String>,
     /// Client mode: the name sent as SNI and verified in the server's
     /// certificate (default: the target's host).
+    #[arg(long)]
     #[serde(default)]
     pub server_name: Option<String>,
     /// Server mode: client certificates (default `required`: mutual TLS).
+    #[arg(long, value_enum)]
     #[serde(default)]
     pub client_auth: Option<ClientAuthMode>,
-    /// Seconds a client has to complete the TLS handshake (and the target to
-    /// accept).
-    #[serde(default = "default_handshake")]
-    pub handshake_timeout: f64,
-    /// Seconds without traffic in either direction before a connection is closed.
-    #[serde(default = "default_idle")]
-    pub idle_timeout: f64,
-    /// Connections open at once; further clients wait in the listen backlog.
-    #[serde(default = "default_max_conns")]
-    pub max_connections: usize,
-    /// Bytes buffered per direction per connection (backpressure bound).
-    #[serde(default = "default_buffer")]
-    pub buffer_size: usize,
-    /// Server mode: targets (and optionally identities) chosen by SNI.
+    /// Server mode: targets (and optionally identities) chosen by SNI; as a
+    /// flag `SNI=HOST:PORT` (repeatable), in TOML `[[tunnel.route]]` tables.
+    #[arg(long = "route")]
     #[serde(rename = "route", default)]
     pub routes: Vec<Route>,
-    /// TLS settings.
+    /// Seconds a client has to complete the TLS handshake (and the target to
+    /// accept): 0.001 to 86400.
+    #[arg(long, default_value = "10")]
+    #[serde(default = "default_handshake")]
+    pub handshake_timeout: HandshakeTimeout,
+    /// Seconds without traffic in either direction before a connection is
+    /// closed: 0.001 to 604800.
+    #[arg(long, default_value = "300")]
+    #[serde(default = "default_idle")]
+    pub idle_timeout: IdleTimeout,
+    /// Connections open at once (1 to 1,000,000); further clients wait in
+    /// the listen backlog.
+    #[arg(long, default_value = "1024")]
+    #[serde(default = "default_max_conns")]
+    pub max_connections: MaxConnections,
+    /// Bytes buffered per direction per connection (512 to 16 MiB).
+    #[arg(long, default_value = "16384")]
+    #[serde(default = "default_buffer")]
+    pub buffer_size: BufferSize,
+    /// TLS settings (in TOML, a `[tunnel.tls]` table).
+    #[command(flatten)]
     #[serde(default)]
     pub tls: TlsOpts,
 }
@@ -110,73 +125,99 @@ pub struct Route {
     pub key: Option<PathBuf>,
 }
 
-fn default_drain() -> f64 {
-    30.0
+impl FromStr for Route {
+    type Err = String;
+
+    /// The flag form, `SNI=HOST:PORT`.
+    fn from_str(r: &str) -> std::result::Result<Self, String> {
+        match r.split_once('=') {
+            Some((sni, target)) if !sni.is_empty() && !target.is_empty() => Ok(Route {
+                sni: sni.into(),
+                target: target.into(),
+                cert: None,
+                key: None,
+            }),
+            _ => Err(format!("{r:?}: want SNI=HOST:PORT")),
+        }
+    }
 }
-fn default_reload() -> f64 {
-    2.0
+
+fn default_handshake() -> HandshakeTimeout {
+    const D: HandshakeTimeout = HandshakeTimeout::whole(10);
+    D
 }
-fn default_handshake() -> f64 {
-    10.0
+fn default_idle() -> IdleTimeout {
+    const D: IdleTimeout = IdleTimeout::whole(300);
+    D
 }
-fn default_idle() -> f64 {
-    300.0
+fn default_max_conns() -> MaxConnections {
+    const D: MaxConnections = MaxConnections::of(1024);
+    D
 }
-fn default_max_conns() -> usize {
-    1024
+fn default_buffer() -> BufferSize {
+    const D: BufferSize = BufferSize::of(16 * 1024);
+    D
 }
-fn default_buffer() -> usize {
-    16 * 1024
+fn default_drain() -> DrainTimeout {
+    const D: DrainTimeout = DrainTimeout::whole(30);
+    D
+}
+fn default_reload() -> Interval {
+    const D: Interval = Interval::every(2);
+    D
+}
+
+/// Settings of the whole process.
+#[derive(clap::Args, Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Globals {
+    /// Seconds open connections may take to finish after SIGTERM (0 to
+    /// 86400).
+    #[arg(long, default_value = "30")]
+    #[serde(default = "default_drain")]
+    pub drain_timeout: DrainTimeout,
+    /// Seconds between checks of certificate and key files for changes (0.1
+    /// to 86400; 0 = only on SIGHUP).
+    #[arg(long, default_value = "2")]
+    #[serde(default = "default_reload")]
+    pub reload_interval: Interval,
+}
+
+impl Default for Globals {
+    fn default() -> Self {
+        Self {
+            drain_timeout: default_drain(),
+            reload_interval: default_reload(),
+        }
+    }
+}
+
+/// A whole configuration: the process settings and the tunnels.
+#[derive(Debug, Clone)]
+pub struct FileConfig {
+    /// Settings of the whole process.
+    pub globals: Globals,
+    /// The tunnels.
+    pub tunnels: Vec<TunnelSettings>,
 }
 
 /// `polytls tunnel` arguments: `--config FILE`, or one tunnel as flags.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TunnelArgs {
-    /// TOML file with one or more `[[tunnel]]` tables.
+    /// TOML file with one or more `[[tunnel]]` tables (format in the
+    /// `polytls_cli::tunnel::config` docs).
     #[arg(long, conflicts_with_all = ["mode", "listen", "target"])]
     pub config: Option<PathBuf>,
-    /// server: TLS in, plaintext out; client: plaintext in, TLS out.
-    #[arg(long, value_enum, required_unless_present = "config")]
-    pub mode: Option<Mode>,
-    /// Address to accept on.
-    #[arg(long, required_unless_present = "config")]
-    pub listen: Option<String>,
-    /// Where to forward.
+    /// Check the configuration (files, keys, certificates) and exit: 0 if it
+    /// is good, 2 if not.
     #[arg(long)]
-    pub target: Option<String>,
-    /// Name for the logs.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Client mode: SNI and verified name (default: the target's host).
-    #[arg(long)]
-    pub server_name: Option<String>,
-    /// Server mode: client certificates (default: required).
-    #[arg(long, value_enum)]
-    pub client_auth: Option<ClientAuthMode>,
-    /// Server mode: `SNI=HOST:PORT` routes (repeatable).
-    #[arg(long = "route")]
-    pub routes: Vec<String>,
-    /// Seconds to complete a handshake.
-    #[arg(long, default_value_t = default_handshake())]
-    pub handshake_timeout: f64,
-    /// Seconds of silence before a connection is closed.
-    #[arg(long, default_value_t = default_idle())]
-    pub idle_timeout: f64,
-    /// Connections open at once.
-    #[arg(long, default_value_t = default_max_conns())]
-    pub max_connections: usize,
-    /// Bytes buffered per direction per connection.
-    #[arg(long, default_value_t = default_buffer())]
-    pub buffer_size: usize,
-    /// Seconds open connections may take to finish after SIGTERM.
-    #[arg(long, default_value_t = default_drain())]
-    pub drain_timeout: f64,
-    /// Seconds between certificate file checks (0 = only on SIGHUP).
-    #[arg(long, default_value_t = default_reload())]
-    pub reload_interval: f64,
+    pub check: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub tls: TlsOpts,
+    pub tunnel: TunnelSettings,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub globals: Globals,
 }
 
 impl TunnelArgs {
@@ -184,61 +225,31 @@ impl TunnelArgs {
     pub fn load(&self) -> Result<FileConfig> {
         let config = match &self.config {
             Some(path) => load_file(path)?,
-            None => self.flags_config()?,
+            None => FileConfig {
+                globals: self.globals.clone(),
+                tunnels: vec![self.tunnel.clone()],
+            },
         };
         config.check()?;
         Ok(config)
     }
-
-    fn flags_config(&self) -> Result<FileConfig> {
-        let routes = self
-            .routes
-            .iter()
-            .map(|r| match r.split_once('=') {
-                Some((sni, target)) if !sni.is_empty() && !target.is_empty() => Ok(Route {
-                    sni: sni.into(),
-                    target: target.into(),
-                    cert: None,
-                    key: None,
-                }),
-                _ => Err(CliError::Config(format!(
-                    "--route {r:?}: want SNI=HOST:PORT"
-                ))),
-            })
-            .collect::<Result<_>>()?;
-        let (Some(mode), Some(listen)) = (self.mode, self.listen.clone()) else {
-            return Err(CliError::Config(
-                "give --config FILE, or --mode and --listen".into(),
-            ));
-        };
-        Ok(FileConfig {
-            drain_timeout: self.drain_timeout,
-            reload_interval: self.reload_interval,
-            tunnels: vec![TunnelSpec {
-                name: self.name.clone().unwrap_or_default(),
-                mode,
-                listen,
-                target: self.target.clone(),
-                server_name: self.server_name.clone(),
-                client_auth: self.client_auth,
-                handshake_timeout: self.handshake_timeout,
-                idle_timeout: self.idle_timeout,
-                max_connections: self.max_connections,
-                buffer_size: self.buffer_size,
-                routes,
-                tls: self.tls.clone(),
-            }],
-        })
-    }
 }
 
-/// Reads and parses a TOML file; paths inside are made relative to its directory.
+/// Reads and parses a TOML file; paths inside are made relative to its
+/// directory. Unknown keys are errors.
 pub fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path).context(format!("reading {}", path.display()))?;
-    let mut config: FileConfig =
-        toml::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
+    let bad = |e: &dyn std::fmt::Display| CliError::Config(format!("{}: {e}", path.display()));
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
+    let tunnels = table
+        .remove("tunnel")
+        .unwrap_or(toml::Value::Array(Vec::new()));
+    let globals: Globals = table.try_into().map_err(|e| bad(&e))?;
+    let mut tunnels: Vec<TunnelSettings> = tunnels
+        .try_into()
+        .map_err(|e| bad(&format!("[[tunnel]]: {e}")))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    for t in &mut config.tunnels {
+    for t in &mut tunnels {
         t.tls.rebase(base);
         for r in &mut t.routes {
             for p in [&mut r.cert, &mut r.key].into_iter().flatten() {
@@ -248,7 +259,7 @@ pub fn load_file(path: &Path) -> Result<FileConfig> {
             }
         }
     }
-    Ok(config)
+    Ok(FileConfig { globals, tunnels })
 }
 
 impl FileConfig {
@@ -256,14 +267,6 @@ impl FileConfig {
     pub fn check(&self) -> Result<()> {
         if self.tunnels.is_empty() {
             return Err(CliError::Config("no [[tunnel]] configured".into()));
-        }
-        for (what, v) in [
-            ("drain_timeout", self.drain_timeout),
-            ("reload_interval", self.reload_interval),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(CliError::Config(format!("{what} must be >= 0")));
-            }
         }
         let mut names = std::collections::HashSet::new();
         for t in &self.tunnels {
@@ -278,34 +281,38 @@ impl FileConfig {
     }
 }
 
-impl TunnelSpec {
+impl TunnelSettings {
     /// The name in logs.
     pub fn display_name(&self) -> String {
-        if self.name.is_empty() {
-            self.listen.clone()
-        } else {
-            self.name.clone()
+        match (&self.name, &self.listen) {
+            (Some(n), _) if !n.is_empty() => n.clone(),
+            (_, Some(l)) => l.clone(),
+            _ => "-".into(),
         }
     }
 
+    /// The mode (checked to be present).
+    pub fn mode(&self) -> Mode {
+        self.mode.unwrap_or(Mode::Server)
+    }
+
+    /// The listen address (checked to be present).
+    pub fn listen(&self) -> &str {
+        self.listen.as_deref().unwrap_or_default()
+    }
+
     fn check(&self) -> Result<()> {
-        for (what, v) in [
-            ("handshake_timeout", self.handshake_timeout),
-            ("idle_timeout", self.idle_timeout),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(CliError::Config(format!("{what} must be > 0")));
-            }
-        }
-        if self.max_connections == 0 {
-            return Err(CliError::Config("max_connections must be > 0".into()));
-        }
-        if !(512..=16 << 20).contains(&self.buffer_size) {
+        let Some(mode) = self.mode else {
             return Err(CliError::Config(
-                "buffer_size must be between 512 bytes and 16 MiB".into(),
+                "mode is required (server or client); give --config FILE, or --mode and \
+                 --listen"
+                    .into(),
             ));
+        };
+        if self.listen.as_deref().is_none_or(str::is_empty) {
+            return Err(CliError::Config("listen is required".into()));
         }
-        match self.mode {
+        match mode {
             Mode::Server => {
                 if self.target.is_none() && self.routes.is_empty() {
                     return Err(CliError::Config(
@@ -334,6 +341,9 @@ impl TunnelSpec {
                     return Err(CliError::Config(
                         "routes and client_auth are for server mode".into(),
                     ));
+                }
+                if self.tls.ticket_keys.is_some() {
+                    return Err(CliError::Config("ticket_keys are for server mode".into()));
                 }
             }
         }

@@ -43,6 +43,25 @@ fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>
     lines
 }
 
+/// A plaintext echo server in this process, on a runtime thread of its own;
+/// returns its address.
+pub fn echo_server() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap().to_string()).unwrap();
+            let _ = polytls_loadgen::echo_server(l).await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
 impl Proc {
     pub fn polytls(args: &[&str], dir: &Path) -> Proc {
         Proc::spawn(BIN, args, dir)
@@ -188,7 +207,7 @@ pub fn pki(dir: &Path, clients: &[&str]) -> PathBuf {
         server_file: "server".into(),
         client: clients.iter().map(|c| c.to_string()).collect(),
         key: KeyAlg::Ecdsa,
-        days: 30,
+        days: polytls_cli::values::Count::of(30),
         force: true,
     })
     .expect("certs");

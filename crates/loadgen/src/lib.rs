@@ -1,7 +1,9 @@
+//! # polytls-loadgen — a development tool, not part of the `polytls` command
+//!
 //! A plaintext echo target and a load generator that checks every byte.
 //!
-//! Used by the tunnel's load tests and by `cargo xtask compare --tunnel`
-//! (as the hidden `polytls echo-server` and `polytls loadgen` commands), so
+//! Used by the tunnel's load tests (in process) and by `cargo xtask compare --tunnel`
+//! (as the `polytls-loadgen` development binary, not shipped in `polytls`), so
 //! polytls and stunnel are driven by the very same client and target.
 
 use std::sync::atomic::{AtomicU64, Ordering};
