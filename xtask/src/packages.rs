@@ -6,12 +6,14 @@ use std::process::Command;
 /// OpenSSL backend; cmake, g++, libclang for building BoringSSL; the
 /// `openssl` tool and curl as external peers in tests; the system trust
 /// store for `Roots::platform()`; redis-server behind the tunnel in its tests
-/// and stunnel4 beside it in `compare --tunnel`; valgrind for the
-/// instruction counts of `compare`.
+/// and stunnel4 beside it in `compare --tunnel`; haproxy in front of a fleet
+/// of tunnels in their tests; valgrind for the instruction counts of
+/// `compare`.
 pub(crate) const ALL: &[&str] = &[
     "valgrind",
     "redis-server",
     "stunnel4",
+    "haproxy",
     "pkg-config",
     "openssl",
     "curl",

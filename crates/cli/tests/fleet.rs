@@ -1,0 +1,179 @@
+//! A fleet behind a real load balancer: two `polytls tunnel` instances
+//! sharing one ticket-key file behind HAProxy (TCP mode, round robin). A
+//! client's second connection lands on the other instance and resumes the
+//! session the first instance made; with different key files it does not.
+//! Each tunnel's JSON log line says whether the connection resumed.
+
+// A failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use polytls::{Backend, TicketKey, TicketKeys};
+
+fn key_file(path: &Path, seed: u8) {
+    let keys = TicketKeys::new(vec![TicketKey {
+        name: [seed; 16],
+        hmac: [seed.wrapping_add(1); 32],
+        aes: [seed.wrapping_add(2); 32],
+    }])
+    .unwrap();
+    std::fs::write(path, format!("# test keys\n{}", keys.to_text())).unwrap();
+}
+
+fn tunnel(dir: &Path, name: &str, backend: &str, target: &str, keys: &str) -> (Proc, String) {
+    let mut p = Proc::polytls(
+        &[
+            "--log-format",
+            "json",
+            "tunnel",
+            "--mode",
+            "server",
+            "--name",
+            name,
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            target,
+            "--backend",
+            backend,
+            "--client-auth",
+            "none",
+            "--cert",
+            "pki/server.pem",
+            "--key",
+            "pki/server-key.pem",
+            "--ticket-keys",
+            keys,
+        ],
+        dir,
+    );
+    let addr = p.listen_addr(name);
+    (p, addr)
+}
+
+/// HAProxy in TCP mode, round robin over `servers`; returns it and its
+/// address once its monitor answers.
+fn haproxy(dir: &Path, servers: &[&str]) -> (Proc, String) {
+    let (port, health) = (free_port(), free_port());
+    let mut cfg = format!(
+        "global\n    maxconn 256\n\ndefaults\n    mode tcp\n    timeout connect 5s\n    \
+         timeout client 30s\n    timeout server 30s\n\nfrontend health\n    mode http\n    \
+         bind 127.0.0.1:{health}\n    monitor-uri /health\n\nfrontend fleet\n    \
+         bind 127.0.0.1:{port}\n    default_backend tunnels\n\nbackend tunnels\n    \
+         balance roundrobin\n"
+    );
+    for (i, s) in servers.iter().enumerate() {
+        cfg.push_str(&format!("    server t{i} {s}\n"));
+    }
+    std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
+    assert!(
+        std::process::Command::new("haproxy")
+            .arg("-v")
+            .output()
+            .is_ok(),
+        "haproxy is required (cargo xtask test installs it)"
+    );
+    let p = Proc::spawn("haproxy", &["-db", "-f", "haproxy.cfg"], dir);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", health)) {
+            let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+            let mut resp = String::new();
+            let _ = s.read_to_string(&mut resp);
+            if resp.starts_with("HTTP/1.") && resp.contains(" 200 ") {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "haproxy did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (p, format!("127.0.0.1:{port}"))
+}
+
+/// Two connections from one client context through `addr`; whether each
+/// resumed, as the client saw it.
+fn two_connections(addr: &str, backend: &str, ca: &Path) -> Vec<bool> {
+    let roots = polytls::Roots::from_pem(&std::fs::read(ca).unwrap()).unwrap();
+    let ctx = polytls::backend_by_name(backend)
+        .unwrap()
+        .client_context(&polytls::ClientConfig::new(roots))
+        .unwrap();
+    (0..2)
+        .map(|i| {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut tls = polytls::blocking::Stream::new(tcp, ctx.connect("localhost").unwrap());
+            let msg = format!("hello {i}");
+            tls.write_all(msg.as_bytes()).unwrap();
+            assert_eq!(read_n(&mut tls, msg.len()).unwrap(), msg.as_bytes());
+            tls.shutdown().unwrap();
+            let mut rest = Vec::new();
+            tls.read_to_end(&mut rest).unwrap();
+            tls.session().info().resumed
+        })
+        .collect()
+}
+
+/// The `resumed` field of every connection logged by `p`.
+fn logged(p: &mut Proc, name: &str) -> Vec<bool> {
+    p.wait_log(
+        &["connection closed", &format!("\"tunnel\":\"{name}\"")],
+        20,
+    );
+    p.logs(&["connection closed"])
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["resumed"].as_bool().unwrap()
+        })
+        .collect()
+}
+
+fn fleet(backend: &str, same_keys: bool) -> (Vec<bool>, Vec<bool>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pki(&dir.join("pki"), &[]);
+    key_file(&dir.join("a.keys"), 1);
+    key_file(&dir.join("b.keys"), if same_keys { 1 } else { 2 });
+    let echo = echo_server();
+    let (mut a, a_addr) = tunnel(dir, "a", backend, &echo, "a.keys");
+    let (mut b, b_addr) = tunnel(dir, "b", backend, &echo, "b.keys");
+    let (_lb, lb_addr) = haproxy(dir, &[&a_addr, &b_addr]);
+    let client = two_connections(&lb_addr, backend, &dir.join("pki/ca.pem"));
+    let mut servers = logged(&mut a, "a");
+    servers.extend(logged(&mut b, "b"));
+    servers.sort();
+    (client, servers)
+}
+
+#[test]
+fn a_fleet_sharing_ticket_keys_resumes_across_instances() {
+    for backend in polytls::available_backends() {
+        let (client, servers) = fleet(backend, true);
+        assert_eq!(
+            client,
+            [false, true],
+            "{backend}: the second connection resumes"
+        );
+        assert_eq!(
+            servers,
+            [false, true],
+            "{backend}: one connection per instance (round robin), the other instance resumed"
+        );
+    }
+}
+
+#[test]
+fn a_fleet_with_different_keys_does_not_resume() {
+    for backend in polytls::available_backends() {
+        let (client, servers) = fleet(backend, false);
+        assert_eq!(client, [false, false], "{backend}");
+        assert_eq!(servers, [false, false], "{backend}");
+    }
+}
