@@ -253,7 +253,7 @@ pub(crate) fn server_context(cfg: &ServerConfig) -> Result<SslContext> {
         return Err(Error::unsupported(
             NAME,
             Capability::ServerEarlyData,
-            "early data is not wired up on this backend",
+            "the boring crate binds no early data API",
         ));
     }
     let mut b = server_builder(cfg, &cfg.identity)?;
@@ -309,7 +309,7 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
         return Err(Error::unsupported(
             NAME,
             Capability::ClientEarlyData,
-            "early data is not wired up on this backend",
+            "the boring crate binds no early data API",
         ));
     }
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;

@@ -165,6 +165,6 @@ impl ServerDriver for BoringServerContext {
 
     fn accept(&self) -> Result<Self::Session> {
         let ssl = Ssl::new(&self.ctx).map_err(|e| Error::other(format!("{NAME}: SSL_new"), e))?;
-        Ok(OsslSession::server(BoringDriver::new(ssl, true)))
+        Ok(OsslSession::server(BoringDriver::new(ssl, true), false))
     }
 }

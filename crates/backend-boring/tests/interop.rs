@@ -17,6 +17,11 @@ fn rustls_client_resumes_with_boring_server() {
 }
 
 #[test]
+fn boring_client_resumes_with_rustls_server() {
+    interop::resumption(&Boring, &Rustls);
+}
+
+#[test]
 fn dyn_backends_interoperate() {
     let a = polytls_api::DynBackend::new(Boring);
     let b = polytls_api::DynBackend::new(Rustls);

@@ -236,6 +236,10 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
         if let Some(keys) = &r.ticket_keys {
             crate::ffi::set_ticket_keys(&mut b, keys)?;
         }
+        // Early data: OpenSSL then refuses a ticket's second use for it
+        // (its anti-replay cache, on unless SSL_OP_NO_ANTI_REPLAY).
+        b.set_max_early_data(cfg.max_early_data)
+            .map_err(cfg_err("max early data"))?;
     } else {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
         b.set_options(SslOptions::NO_TICKET);
@@ -247,13 +251,6 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
 /// The server context; SNI identities are contexts of their own that the
 /// servername callback switches to, chosen by polytls' one selector.
 pub(crate) fn server_context(cfg: &ServerConfig) -> Result<SslContext> {
-    if cfg.max_early_data > 0 {
-        return Err(Error::unsupported(
-            NAME,
-            Capability::ServerEarlyData,
-            "early data is not wired up on this backend",
-        ));
-    }
     let mut b = server_builder(cfg, &cfg.identity)?;
     let selector = cfg.sni_selector();
     if !selector.is_empty() {
@@ -307,7 +304,8 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
         return Err(Error::unsupported(
             NAME,
             Capability::ClientEarlyData,
-            "early data is not wired up on this backend",
+            "neither the openssl crate nor openssl-sys binds SSL_get_early_data_status: a \
+             client could not tell whether the server took its early data",
         ));
     }
     let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(cfg_err("context"))?;

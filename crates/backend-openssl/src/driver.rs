@@ -60,6 +60,13 @@ impl SslDriver for OpenSslDriver {
         self.stream.ssl_write(data)
     }
 
+    fn read_early_data(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Option<std::result::Result<usize, Self::Error>> {
+        Some(self.stream.read_early_data(buf))
+    }
+
     fn shutdown(&mut self) {
         // Queues close_notify in memory; the result only says whether the
         // peer's close_notify has arrived too.

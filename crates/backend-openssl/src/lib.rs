@@ -18,6 +18,13 @@
 //! bytes ([`Capability::ResumptionExport`]). Ticket keys: one key
 //! (rotation, [`Capability::TicketKeyRotation`], needs a callback the
 //! bindings lack); the resumption lifetime stays OpenSSL's 2 hours.
+//!
+//! Early data: servers accept it (`SSL_read_early_data`, with OpenSSL's
+//! anti-replay cache); clients cannot send it
+//! ([`Capability::ClientEarlyData`]): neither the `openssl` crate nor
+//! `openssl-sys` binds `SSL_get_early_data_status`, so a client could not
+//! tell whether the server took its early data, and rejected data would be
+//! lost or sent twice.
 
 #![deny(unsafe_code)]
 
@@ -68,8 +75,7 @@ impl Backend for OpenSsl {
             }
             Capability::TicketKeyRotation
             | Capability::ResumptionLifetime
-            | Capability::ClientEarlyData
-            | Capability::ServerEarlyData => false,
+            | Capability::ClientEarlyData => false,
             _ => true,
         }
     }
@@ -82,6 +88,7 @@ impl Backend for OpenSsl {
     fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<OpenSslServerContext> {
         Ok(OpenSslServerContext {
             ctx: context::server_context(&config)?,
+            early_data: config.max_early_data > 0,
         })
     }
 }
@@ -148,6 +155,7 @@ impl ClientDriver for OpenSslClientContext {
 #[derive(Clone)]
 pub struct OpenSslServerContext {
     ctx: SslContext,
+    early_data: bool,
 }
 
 impl OpenSslServerContext {
@@ -171,6 +179,6 @@ impl ServerDriver for OpenSslServerContext {
         let mut ssl =
             Ssl::new(&self.ctx).map_err(|e| Error::other(format!("{NAME}: SSL_new"), e))?;
         ssl.set_accept_state();
-        Ok(OsslSession::server(stream(ssl)?))
+        Ok(OsslSession::server(stream(ssl)?, self.early_data))
     }
 }

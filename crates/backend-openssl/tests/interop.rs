@@ -17,6 +17,16 @@ fn rustls_client_resumes_with_openssl_server() {
 }
 
 #[test]
+fn openssl_client_resumes_with_rustls_server() {
+    interop::resumption(&OpenSsl, &Rustls);
+}
+
+#[test]
+fn rustls_client_sends_early_data_to_openssl_server() {
+    interop::early_data(&Rustls, &OpenSsl);
+}
+
+#[test]
 fn dyn_backends_interoperate() {
     let a = polytls_api::DynBackend::new(OpenSsl);
     let b = polytls_api::DynBackend::new(Rustls);

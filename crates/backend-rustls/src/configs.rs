@@ -207,13 +207,6 @@ impl std::fmt::Display for RngFailure {
 impl std::error::Error for RngFailure {}
 
 pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> {
-    if cfg.max_early_data > 0 {
-        return Err(Error::unsupported(
-            NAME,
-            Capability::ServerEarlyData,
-            "early data is not wired up yet",
-        ));
-    }
     let provider = provider(&cfg.common)?;
     let verifier = match &cfg.client_auth {
         ClientAuth::None => WebPkiClientVerifier::no_client_auth(),
@@ -250,10 +243,13 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
     let r = &cfg.resumption;
     if cfg.common.resumption {
         sc.session_storage = ServerSessionMemoryCache::new(r.cache_size);
-        // With session IDs on TLS 1.2 the ticketer stays off: rustls then
-        // keeps TLS 1.3 tickets in the cache too (single-use), as OpenSSL
-        // does with SSL_OP_NO_TICKET.
-        if r.tls12 == Tls12Resumption::Tickets {
+        // With session IDs on TLS 1.2, or with early data, the ticketer
+        // stays off: rustls then keeps TLS 1.3 tickets in the cache too,
+        // each usable once (as OpenSSL does with SSL_OP_NO_TICKET) — which
+        // is what refuses a replayed ticket, and so what rustls requires
+        // before it accepts early data.
+        sc.max_early_data_size = cfg.max_early_data;
+        if r.tls12 == Tls12Resumption::Tickets && cfg.max_early_data == 0 {
             let keys = match &r.ticket_keys {
                 Some(k) => k.clone(),
                 None => random_ticket_keys()?,
@@ -276,13 +272,6 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
 pub(crate) fn client_config(
     cfg: &ClientConfig,
 ) -> Result<(rustls::ClientConfig, Option<Arc<SharedStore>>)> {
-    if cfg.early_data {
-        return Err(Error::unsupported(
-            NAME,
-            Capability::ClientEarlyData,
-            "early data is not wired up yet",
-        ));
-    }
     let provider = provider(&cfg.common)?;
     let webpki = if cfg.roots.is_empty() {
         None
@@ -317,6 +306,7 @@ pub(crate) fn client_config(
     };
     cc.alpn_protocols = cfg.common.alpn.clone();
     cc.enable_sni = cfg.send_sni;
+    cc.enable_early_data = cfg.early_data;
     // With resumption on, each connection gets a view of this store (see
     // `store`); the configuration's own store is never used.
     let store = if cfg.common.resumption {

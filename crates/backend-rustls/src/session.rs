@@ -22,6 +22,12 @@ pub struct RustlsSession {
     sni: Option<String>,
     /// A client's view of its context's resumption cache.
     store: Option<Arc<ConnStore>>,
+    /// A client's early data, kept until the server says whether it took
+    /// it (rustls drops rejected early data; polytls sends it again).
+    early: Vec<u8>,
+    /// Whether early data was accepted (known after the handshake on a
+    /// client; as soon as it arrives on a server).
+    early_accepted: bool,
 }
 
 impl RustlsSession {
@@ -34,6 +40,8 @@ impl RustlsSession {
             conn: conn.into(),
             sni,
             store,
+            early: Vec::new(),
+            early_accepted: false,
         }
     }
 
@@ -42,7 +50,28 @@ impl RustlsSession {
             conn: conn.into(),
             sni: None,
             store: None,
+            early: Vec::new(),
+            early_accepted: false,
         }
+    }
+
+    /// Once a client's handshake completes: early data the server
+    /// rejected is sent again, as ordinary data, ahead of anything later.
+    fn settle_early_data(&mut self) -> Result<()> {
+        let Connection::Client(c) = &mut self.conn else {
+            return Ok(());
+        };
+        if self.early.is_empty() || c.is_handshaking() {
+            return Ok(());
+        }
+        let early = std::mem::take(&mut self.early);
+        self.early_accepted = c.is_early_data_accepted();
+        if !self.early_accepted {
+            c.writer()
+                .write_all(&early)
+                .map_err(|e| Error::other("rustls: re-sending rejected early data", e))?;
+        }
+        Ok(())
     }
 
     /// The rustls connection underneath.
@@ -57,7 +86,8 @@ impl SessionDriver for RustlsSession {
     }
 
     fn process_new_packets(&mut self) -> Result<()> {
-        self.conn.process_new_packets().map(|_| ()).map_err(map)
+        self.conn.process_new_packets().map_err(map)?;
+        self.settle_early_data()
     }
 
     fn write_tls(&mut self, wr: &mut dyn Write) -> io::Result<usize> {
@@ -65,6 +95,16 @@ impl SessionDriver for RustlsSession {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
+        if let Connection::Server(s) = &mut self.conn {
+            if let Some(mut early) = s.early_data() {
+                self.early_accepted = true;
+                match early.read(buf) {
+                    Ok(0) => {}
+                    Ok(n) => return Ok(ReadOutcome::Data(n)),
+                    Err(e) => return Err(Error::other("rustls: early data read failed", e)),
+                }
+            }
+        }
         match self.conn.reader().read(buf) {
             Ok(0) => Ok(ReadOutcome::Closed),
             Ok(n) => Ok(ReadOutcome::Data(n)),
@@ -147,6 +187,24 @@ impl SessionDriver for RustlsSession {
             .export_keying_material(out, label, context)
             .map(|_| ())
             .map_err(map)
+    }
+
+    fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        let Connection::Client(c) = &mut self.conn else {
+            return Ok(0);
+        };
+        let Some(mut early) = c.early_data() else {
+            return Ok(0);
+        };
+        let n = early
+            .write(data)
+            .map_err(|e| Error::other("rustls: early data write failed", e))?;
+        self.early.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+
+    fn early_data_accepted(&self) -> bool {
+        self.early_accepted
     }
 
     fn take_resumption(&mut self) -> Option<SessionBlob> {

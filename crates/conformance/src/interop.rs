@@ -124,14 +124,9 @@ pub fn both_directions<A: Backend, B: Backend>(a: &A, b: &B) -> usize {
     n
 }
 
-/// Server-side resumption across backends: a resuming client of `cb` comes
-/// back to a server of `sb` and both report a resumed session. Skipped (with
-/// the reason) when `cb` cannot resume as a client.
+/// Resumption across backends: a client of `cb` comes back to a server of
+/// `sb` and both report a resumed session, on TLS 1.2 and 1.3.
 pub fn resumption<C: Backend, S: Backend>(cb: &C, sb: &S) {
-    if !cb.supports(Capability::ClientResumption) {
-        eprintln!("SKIPPED: {} cannot resume as a client", cb.name());
-        return;
-    }
     for version in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
         let mut c = ClientConfig::new(pki().roots());
         c.common.min_version = version;
@@ -149,4 +144,34 @@ pub fn resumption<C: Backend, S: Backend>(cb: &C, sb: &S) {
         assert!(second.client.info().resumed, "{version}: client resumed");
         assert!(second.server.info().resumed, "{version}: server resumed");
     }
+}
+
+/// Early data across backends: a client of `cb` resumes with a server of
+/// `sb` and sends its first bytes early; the server reads them once and both
+/// ends report them accepted. Needs early data on `cb` as a client and on
+/// `sb` as a server.
+pub fn early_data<C: Backend, S: Backend>(cb: &C, sb: &S) {
+    assert!(cb.supports(Capability::ClientEarlyData) && sb.supports(Capability::ServerEarlyData));
+    let mut c = ClientConfig::new(pki().roots());
+    c.common.min_version = ProtocolVersion::Tls13;
+    c.early_data = true;
+    let mut s = ServerConfig::new(pki().server());
+    s.max_early_data = 16 * 1024;
+    let cc = cb.client_context(&c).expect("client context");
+    let sc = sb.server_context(&s).expect("server context");
+    let mut first = Pair::new(cc.connect("localhost").expect("c"), sc.accept().expect("s"));
+    first.handshake().expect_ok();
+    first.transfer(Side::Server, b"tickets").expect("transfer");
+    let mut client = cc.connect("localhost").expect("c");
+    let early = b"GET /idempotent";
+    assert_eq!(client.write_early_data(early).expect("early"), early.len());
+    let mut second = Pair::new(client, sc.accept().expect("s"));
+    second.handshake().expect_ok();
+    second.pump().expect("pump");
+    assert_eq!(second.read_all(Side::Server).expect("read").0, early);
+    assert!(second.client.early_data_accepted() && second.server.early_data_accepted());
+    assert_eq!(
+        second.transfer(Side::Client, b"then").expect("transfer"),
+        b"then"
+    );
 }

@@ -44,6 +44,15 @@ pub trait SslDriver: Send + Sync + Unpin + 'static {
     fn peek(&mut self, buf: &mut [u8]) -> Option<std::result::Result<usize, Self::Error>>;
     /// `SSL_write`.
     fn write(&mut self, data: &[u8]) -> std::result::Result<usize, Self::Error>;
+    /// `SSL_read_early_data` on a server (`Ok(0)`: the early data ended),
+    /// where the binding has it.
+    fn read_early_data(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Option<std::result::Result<usize, Self::Error>> {
+        let _ = buf;
+        None
+    }
     /// `SSL_shutdown` (queues close_notify in memory).
     fn shutdown(&mut self);
     /// `SSL_pending`.
@@ -96,12 +105,22 @@ pub struct OsslSession<D> {
     stash: Option<u8>,
     /// A client's link to its context's resumption cache.
     slot: Option<Arc<Slot>>,
+    /// A server accepting early data: still reading it (before the rest of
+    /// the handshake).
+    early_phase: bool,
+    /// Early data received, not yet read by the application.
+    early_in: Vec<u8>,
+    /// Whether any early data arrived.
+    early_accepted: bool,
 }
 
 impl<D: SslDriver> OsslSession<D> {
-    /// A server session over `d`.
-    pub fn server(d: D) -> Self {
-        Self::new(d, true, None)
+    /// A server session over `d`; with `early_data`, it reads the client's
+    /// early data (0-RTT) before completing the handshake.
+    pub fn server(d: D, early_data: bool) -> Self {
+        let mut s = Self::new(d, true, None);
+        s.early_phase = early_data;
+        s
     }
 
     /// A client session over `d`; the ClientHello is produced at once.
@@ -121,7 +140,32 @@ impl<D: SslDriver> OsslSession<D> {
             group: None,
             stash: None,
             slot,
+            early_phase: false,
+            early_in: Vec::new(),
+            early_accepted: false,
         }
+    }
+
+    /// Reads the client's early data until it ends (or more input is
+    /// needed); the handshake then goes on as usual.
+    fn read_early(&mut self) -> Result<()> {
+        let mut buf = [0u8; 16 * 1024];
+        while self.early_phase {
+            let Some(r) = self.d.read_early_data(&mut buf) else {
+                self.early_phase = false;
+                break;
+            };
+            match r {
+                Ok(0) => self.early_phase = false,
+                Ok(n) => {
+                    self.early_accepted = true;
+                    self.early_in.extend_from_slice(&buf[..n]);
+                }
+                Err(e) if self.benign(&e) => return Ok(()),
+                Err(e) => return Err(self.map(e)),
+            }
+        }
+        Ok(())
     }
 
     /// The binding's driver (its `SSL` underneath).
@@ -203,6 +247,12 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
     }
 
     fn process_new_packets(&mut self) -> Result<()> {
+        if self.early_phase {
+            self.read_early()?;
+            if self.early_phase {
+                return Ok(());
+            }
+        }
         if self.handshaking {
             let r = self.d.handshake();
             if self.group.is_none() {
@@ -228,6 +278,12 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
+        if !self.early_in.is_empty() {
+            let n = buf.len().min(self.early_in.len());
+            buf[..n].copy_from_slice(&self.early_in[..n]);
+            self.early_in.drain(..n);
+            return Ok(ReadOutcome::Data(n));
+        }
         if self.handshaking {
             return Ok(ReadOutcome::NeedInput);
         }
@@ -314,6 +370,10 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         context: Option<&[u8]>,
     ) -> Result<()> {
         self.d.export_keying_material(out, label, context)
+    }
+
+    fn early_data_accepted(&self) -> bool {
+        self.early_accepted
     }
 
     fn take_resumption(&mut self) -> Option<SessionBlob> {

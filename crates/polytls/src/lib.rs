@@ -58,6 +58,64 @@
 //! #     (chain, key, pki().root_pem().into_bytes())
 //! # }
 //! ```
+//!
+//! ## Resumption, and sessions you can hold
+//!
+//! Resumption is on by default on every backend, as client and as server:
+//! each [`ClientContext`] keeps the sessions its servers issue (per server
+//! name; a TLS 1.3 ticket is used once; a connection that ends without
+//! `close_notify` leaves nothing behind), and [`Session::info`] says
+//! whether a handshake `resumed`. To hold resumption state yourself — one
+//! upstream per pooled connection, say — take it from a session and offer
+//! it on a later connect of the same context. Where the library can
+//! serialize it (OpenSSL, BoringSSL) it also survives a restart;
+//! [`Capability::ResumptionExport`] says whether it can.
+//!
+//! ```
+//! # #[cfg(feature = "rustls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use polytls::{Backend, Capability, ClientConfig, Roots, ServerConfig, Session};
+//! # use polytls_conformance::{pki::pki, Pair, Side};
+//!
+//! let backend = polytls::default_backend()?;
+//! # let (roots, identity) = (pki().roots(), pki().server());
+//! let client = backend.client_context(&ClientConfig::new(roots))?;
+//! let server = backend.server_context(&ServerConfig::new(identity))?;
+//!
+//! // A first connection (here over memory; any transport will do).
+//! let mut first = Pair::new(client.connect("localhost")?, server.accept()?);
+//! # first.handshake().expect_ok();
+//! # first.transfer(Side::Server, b"tickets arrive with the first data")?;
+//! let state = first.client.take_resumption()?.expect("the server issued a session");
+//!
+//! // Later: offer exactly that state.
+//! let mut second = Pair::new(client.connect_resuming("localhost", state)?, server.accept()?);
+//! # second.handshake().expect_ok();
+//! assert!(second.client.info().resumed);
+//!
+//! // Saved across a restart, where the backend can serialize it.
+//! let state = second.client.take_resumption()?;
+//! # let state = state.or_else(|| {
+//! #     second.transfer(Side::Server, b"x").ok()?;
+//! #     second.client.take_resumption().ok().flatten()
+//! # });
+//! if let Some(state) = state {
+//!     if backend.supports(Capability::ResumptionExport) {
+//!         let bytes = state.to_bytes()?; // secret: store it like a key
+//!         let restarted = backend.client_context(&ClientConfig::new(pki().roots()))?;
+//!         let restored = restarted.resumption_from_bytes(&bytes)?;
+//!         let _session = restarted.connect_resuming("localhost", restored)?;
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "rustls"))] fn main() {}
+//! ```
+//!
+//! A value from another context, or for another server name, is refused
+//! with [`Error::Misuse`] and never offered. Servers share ticket keys (a
+//! fleet behind a load balancer, or across restarts) with
+//! [`ServerResumption::ticket_keys`]: see [`TicketKeys`].
 
 #![forbid(unsafe_code)]
 

@@ -423,6 +423,13 @@ impl ServerConfig {
                 "early data needs resumption",
             ));
         }
+        if self.max_early_data > 0 && self.resumption.ticket_keys.is_some() {
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "early data needs single-use tickets kept in the server's cache; tickets \
+                 under shared keys could be replayed against any server of the fleet",
+            ));
+        }
         Ok(())
     }
 

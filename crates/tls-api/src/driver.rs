@@ -108,7 +108,16 @@ pub trait SessionDriver: Send + Sync + Unpin + 'static {
     /// The connection failed or was truncated: resumption state it produced
     /// must not be offered again.
     fn forget_resumption(&mut self) {}
-    /// Whether the server accepted the client's early data (0-RTT).
+    /// Writes early data (0-RTT) on a client before the handshake
+    /// completes, as far as the server's ticket allows; 0 when it allows
+    /// none. Data the server then rejects must be sent again, in order,
+    /// once the handshake completes.
+    fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        let _ = data;
+        Ok(0)
+    }
+    /// Whether early data (0-RTT) was accepted: on a client, by the server;
+    /// on a server, from the client.
     fn early_data_accepted(&self) -> bool {
         false
     }
@@ -166,6 +175,9 @@ impl SessionDriver for Box<dyn SessionDriver> {
     }
     fn forget_resumption(&mut self) {
         (**self).forget_resumption()
+    }
+    fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        (**self).write_early_data(data)
     }
     fn early_data_accepted(&self) -> bool {
         (**self).early_data_accepted()

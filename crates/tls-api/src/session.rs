@@ -287,8 +287,57 @@ impl<D: SessionDriver> Session<D> {
         }))
     }
 
-    /// Whether the server accepted this client's early data (0-RTT); always
-    /// `false` on a server session and before the handshake completes.
+    /// Sends `data` as early data (0-RTT), before the handshake completes:
+    /// on a client resuming a session whose server allows it, with
+    /// [`ClientConfig::early_data`](crate::ClientConfig::early_data) on.
+    /// Returns how much was taken as early data (0 when the ticket allows
+    /// none); write the rest with [`write`](Self::write) as usual.
+    ///
+    /// If the server rejects the early data, the session sends it again
+    /// after the handshake, in order: the server reads it exactly once
+    /// either way. But early data can be **replayed**: an attacker who
+    /// recorded it can send it again to the server. Servers refuse a
+    /// ticket's second use (tickets for early data are single-use and kept
+    /// in the server's cache), which stops replays against that server
+    /// process, not against another server of a fleet. Send early only what
+    /// is safe to run twice (idempotent requests).
+    ///
+    /// On a server session, or after the handshake, this is
+    /// [`Error::Misuse`].
+    pub fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
+        if self.client.is_none() {
+            return Err(Error::misuse(
+                MisuseKind::WrongRole,
+                "only clients send early data",
+            ));
+        }
+        if !self.driver.is_handshaking() {
+            return Err(Error::misuse(
+                MisuseKind::HandshakeIncomplete,
+                "early data goes before the handshake completes",
+            ));
+        }
+        if self.close_sent {
+            return Err(Error::misuse(
+                MisuseKind::WriteAfterClose,
+                "write after send_close_notify",
+            ));
+        }
+        self.check()?;
+        if data.is_empty() {
+            return Ok(0);
+        }
+        match self.driver.write_early_data(data) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Whether early data (0-RTT) was accepted: on a client, by the server
+    /// (known once the handshake completes); on a server, from this client
+    /// — data read before [`is_handshaking`](Self::is_handshaking) turns
+    /// false then came early, and may be a replay (see
+    /// [`write_early_data`](Self::write_early_data)).
     pub fn early_data_accepted(&self) -> bool {
         self.driver.early_data_accepted()
     }

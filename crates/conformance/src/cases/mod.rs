@@ -11,6 +11,7 @@ use crate::pki::pki;
 pub mod adapters;
 pub mod data;
 pub mod defaults;
+pub mod early_data;
 pub mod handshake;
 pub mod negotiation;
 pub mod resumption;
