@@ -7,8 +7,11 @@ use std::alloc::System;
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The library used directly. Resumed cases have none: a direct client
+/// resumes only through `SSL_set_session`, which the binding offers only as
+/// `unsafe` — polytls' audited module is the one place that calls it.
 fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_boring::DirectFactory> {
-    Some(polytls_bench::direct_boring::DirectFactory::new(p))
+    (!p.resumption).then(|| polytls_bench::direct_boring::DirectFactory::new(p))
 }
 
 fn main() {
