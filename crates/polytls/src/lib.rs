@@ -74,7 +74,7 @@
 //! ```
 //! # #[cfg(feature = "rustls")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls::{Backend, Capability, ClientConfig, Roots, ServerConfig, Session};
+//! use polytls::{Backend, Capability, ClientConfig, ServerConfig};
 //! # use polytls_conformance::{pki::pki, Pair, Side};
 //!
 //! let backend = polytls::default_backend()?;
@@ -85,7 +85,7 @@
 //! // A first connection (here over memory; any transport will do).
 //! let mut first = Pair::new(client.connect("localhost")?, server.accept()?);
 //! # first.handshake().expect_ok();
-//! # first.transfer(Side::Server, b"tickets arrive with the first data")?;
+//! # first.transfer(Side::Server, b"tickets arrive with the first data").map_err(|(_, e)| e)?;
 //! let state = first.client.take_resumption()?.expect("the server issued a session");
 //!
 //! // Later: offer exactly that state.
