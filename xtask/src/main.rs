@@ -21,6 +21,9 @@ struct World {
     name: &'static str,
     packages: &'static [&'static str],
     args: &'static [&'static str],
+    /// `cargo doc` of the published crates of this world, with these
+    /// arguments (what docs.rs builds).
+    docs: &'static [&'static str],
 }
 
 const WORLDS: &[World] = &[
@@ -44,6 +47,20 @@ const WORLDS: &[World] = &[
             "--features",
             "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl",
         ],
+        docs: &[
+            "--package",
+            "polytls-api",
+            "--package",
+            "polytls-rustls",
+            "--package",
+            "polytls-ossl-common",
+            "--package",
+            "polytls-openssl",
+            "--package",
+            "polytls",
+            "--features",
+            "polytls/openssl,polytls/futures-io",
+        ],
     },
     World {
         name: "rustls + BoringSSL",
@@ -60,6 +77,15 @@ const WORLDS: &[World] = &[
             "--features",
             "polytls/rustls,polytls/tokio,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
              polytls-bench/boring,polytls-fuzz-targets/boring",
+        ],
+        docs: &[
+            "--package",
+            "polytls-boring",
+            "--package",
+            "polytls",
+            "--no-default-features",
+            "--features",
+            "polytls/rustls,polytls/tokio,polytls/futures-io,polytls/boring",
         ],
     },
 ];
@@ -111,9 +137,15 @@ fn main() -> ExitCode {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_env(args, &[])
+}
+
+/// `cargo args` with extra environment variables.
+fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("+ cargo {}", args.join(" "));
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
@@ -226,6 +258,11 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
         })?;
         phases.run(&format!("tests, {}", world.name), || {
             cargo_test(&world.command("test"), totals)
+        })?;
+        phases.run(&format!("docs, {}", world.name), || {
+            let mut args = vec!["doc", "--no-deps"];
+            args.extend_from_slice(world.docs);
+            cargo_env(&args, &[("RUSTDOCFLAGS", "-D warnings")])
         })?;
     }
     // The facade as a library with rustls alone (the worlds build it with an

@@ -17,9 +17,10 @@
 //! attached with `SSL_set_session`. BoringSSL ignores TLS 1.3 tickets that
 //! arrive after the client sent close_notify, so a client that half-closes
 //! before reading the reply does not resume next time (the other backends
-//! keep such tickets). servers take rotating [`TicketKeys`]
-//! through the ticket-key callback — together the only `unsafe` in this
-//! crate, in one audited module. Not supported: restricting TLS 1.3 cipher
+//! keep such tickets). Servers take rotating
+//! [`TicketKeys`](polytls_api::TicketKeys) through the ticket-key callback —
+//! with the session attach, the only `unsafe` in this crate, in one audited
+//! module. Not supported: restricting TLS 1.3 cipher
 //! suites (BoringSSL fixes them), X448, another resumption lifetime, early
 //! data.
 

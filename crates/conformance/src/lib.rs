@@ -313,6 +313,10 @@ macro_rules! __with_cases {
             adapters::adapter_interleavings_tokio,
             adapters::adapter_interleavings_blocking,
             adapters::shutdown_before_first_use,
+            async_adapters::futures_io_hostile_io,
+            async_adapters::futures_io_over_smol,
+            async_adapters::tokio_split_halves,
+            async_adapters::tokio_write_vectored,
         }
     };
 }

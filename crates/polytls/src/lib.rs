@@ -126,10 +126,12 @@ compile_error!(
      Enable one of them (rustls combines with either)."
 );
 
-// Explicit re-exports: a glob would also bring the adapter modules into a
-// user's `use polytls::*`, where a module named `tokio` would shadow the
-// tokio crate. The adapters are `polytls::blocking` and
-// `polytls::tokio_io`.
+// Explicit re-exports: a glob of polytls-api would also bring modules into a
+// user's `use polytls::*` under names of crates they use. The adapters are
+// `polytls::blocking`, `polytls::tokio_io` and `polytls::futures_io`, named
+// so they shadow nothing (tests/conventions.rs holds that).
+#[cfg(feature = "futures-io")]
+pub use polytls_api::futures_io;
 #[cfg(feature = "tokio")]
 pub use polytls_api::tokio_io;
 pub use polytls_api::{

@@ -13,7 +13,7 @@
 //!   the handshake and before any failure; its `write` only with data, before
 //!   `close_notify`; its `export_keying_material` only after the handshake.
 //!   The wrapper remembers the first failure and answers it again, turns a
-//!   transport EOF without `close_notify` into [`Error::UnexpectedEof`], and
+//!   transport EOF without `close_notify` into [`Error::UnexpectedEof`](crate::Error::UnexpectedEof), and
 //!   tells the driver to forget resumption state of a connection that did not
 //!   end cleanly.
 

@@ -36,6 +36,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+mod async_core;
 mod backend;
 pub mod blocking;
 mod cache;
@@ -45,6 +47,8 @@ pub mod defaults;
 pub mod driver;
 mod dynamic;
 mod error;
+#[cfg(feature = "futures-io")]
+pub mod futures_io;
 pub mod identity;
 pub mod keylog;
 pub mod memio;

@@ -3,7 +3,7 @@
 //! These are the portable names every backend understands. A name that is not
 //! in these tables is rejected when parsed; a name that is known but that a
 //! backend cannot do is rejected by that backend with
-//! [`Error::Unsupported`](crate::Error::Unsupported) naming both.
+//! [`Error::Unsupported`] naming both.
 
 use std::fmt;
 use std::str::FromStr;

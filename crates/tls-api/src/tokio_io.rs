@@ -1,6 +1,7 @@
 //! The tokio adapter: [`TlsConnector`], [`TlsAcceptor`] and [`TlsStream`]
 //! (`AsyncRead + AsyncWrite`) over any [`Session`], written once for every
-//! backend.
+//! backend (and, with the futures-io front in `futures_io`, once for both
+//! runtimes' IO traits).
 //!
 //! Semantics match [`blocking`](crate::blocking): `poll_read` reports EOF
 //! (zero bytes) only after the peer's `close_notify`, and fails with
@@ -10,7 +11,10 @@
 //! peer pushes back on the writer. Output the session has left over once the
 //! handshake is done (session tickets, our Finished) is sent with the next
 //! read, write or flush; a failure to send it surfaces on a write or flush,
-//! never by hiding data the peer already sent.
+//! never by hiding data the peer already sent. `poll_write_vectored` takes
+//! several buffers in one call. The two halves of
+//! [`tokio::io::split`](https://docs.rs/tokio/latest/tokio/io/fn.split.html)
+//! can be used from two tasks (a reader and a writer) at once.
 
 use std::future::poll_fn;
 use std::io;
@@ -19,9 +23,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::async_core::{Core, Transport};
 use crate::context::{ClientContext, ServerContext};
 use crate::driver::{ClientDriver, ServerDriver, SessionDriver};
-use crate::session::{ReadOutcome, Session};
+use crate::session::Session;
 use crate::Error;
 
 /// Connects TLS clients over any async transport. Cloning is cheap.
@@ -102,55 +107,38 @@ impl<C: ServerDriver> TlsAcceptor<C> {
     }
 }
 
-/// A TLS stream over an async transport.
+/// A TLS stream over a tokio transport.
 #[derive(Debug)]
 pub struct TlsStream<IO, D> {
     io: IO,
-    session: Session<D>,
-    transport_eof: bool,
-    close_sent: bool,
+    core: Core<D>,
 }
 
-/// `io::Read`/`io::Write` over a polled transport: `Pending` becomes
-/// `WouldBlock`, with the waker registered.
-struct SyncIo<'a, 'b, IO> {
-    io: &'a mut IO,
-    cx: &'a mut Context<'b>,
-}
+/// A tokio transport, as the shared adapter polls it.
+struct Tokio<'a, IO>(&'a mut IO);
 
-impl<IO: AsyncRead + Unpin> io::Read for SyncIo<'_, '_, IO> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl<IO: AsyncRead + AsyncWrite + Unpin> Transport for Tokio<'_, IO> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut rb = ReadBuf::new(buf);
-        match Pin::new(&mut *self.io).poll_read(self.cx, &mut rb) {
-            Poll::Ready(Ok(())) => Ok(rb.filled().len()),
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        Pin::new(&mut *self.0)
+            .poll_read(cx, &mut rb)
+            .map_ok(|()| rb.filled().len())
     }
-}
-
-impl<IO: AsyncWrite + Unpin> io::Write for SyncIo<'_, '_, IO> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match Pin::new(&mut *self.io).poll_write(self.cx, buf) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
     }
-
-    /// Several queued records in one transport write (`writev` on a socket),
-    /// as rustls hands them over.
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        match Pin::new(&mut *self.io).poll_write_vectored(self.cx, bufs) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write_vectored(cx, bufs)
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match Pin::new(&mut *self.io).poll_flush(self.cx) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0).poll_shutdown(cx)
     }
 }
 
@@ -164,98 +152,34 @@ where
     pub fn new(io: IO, session: Session<D>) -> Self {
         Self {
             io,
-            session,
-            transport_eof: false,
-            close_sent: false,
+            core: Core::new(session),
         }
     }
 
     /// Runs the handshake to completion.
     pub async fn handshake(&mut self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_handshake(cx)).await
+        poll_fn(|cx| self.core.poll_handshake(&mut Tokio(&mut self.io), cx)).await
     }
 
     /// The transport and the session.
     pub fn get_ref(&self) -> (&IO, &Session<D>) {
-        (&self.io, &self.session)
+        (&self.io, &self.core.session)
     }
 
     /// The transport and the session, mutably. Touching the transport directly
     /// corrupts the TLS stream.
     pub fn get_mut(&mut self) -> (&mut IO, &mut Session<D>) {
-        (&mut self.io, &mut self.session)
+        (&mut self.io, &mut self.core.session)
     }
 
     /// The session (what was negotiated, keying material, ...).
     pub fn session(&self) -> &Session<D> {
-        &self.session
+        &self.core.session
     }
 
     /// Gives back the transport and the session.
     pub fn into_inner(self) -> (IO, Session<D>) {
-        (self.io, self.session)
-    }
-
-    /// Writes pending ciphertext; `Ready(Ok)` once nothing is pending.
-    fn poll_write_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.session.wants_write() {
-            let mut w = SyncIo {
-                io: &mut self.io,
-                cx,
-            };
-            match self.session.write_tls(&mut w) {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Reads once and processes; `Ready(Ok(n))` with the bytes read.
-    fn poll_read_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut r = SyncIo {
-            io: &mut self.io,
-            cx,
-        };
-        let n = match self.session.read_tls(&mut r) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
-            Err(e) => return Poll::Ready(Err(e)),
-        };
-        if n == 0 {
-            self.transport_eof = true;
-        }
-        if let Err(e) = self.session.process_new_packets() {
-            // Best effort: send the alert the session queued.
-            let _ = self.poll_write_tls(cx);
-            return Poll::Ready(Err(e.into_io()));
-        }
-        Poll::Ready(Ok(n))
-    }
-
-    fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            // Send what we can. Once the handshake is over, whatever is left
-            // (our Finished, session tickets) goes out with the next read,
-            // write or flush: waiting for it here would deadlock against a
-            // peer that writes first into a small transport buffer.
-            let written = self.poll_write_tls(cx);
-            if !self.session.is_handshaking() {
-                return Poll::Ready(Ok(()));
-            }
-            if let Poll::Ready(Err(e)) = written {
-                return Poll::Ready(Err(e));
-            }
-            match self.poll_read_tls(cx)? {
-                Poll::Ready(0) if self.session.is_handshaking() => {
-                    return Poll::Ready(Err(Error::UnexpectedEof.into_io()))
-                }
-                Poll::Ready(_) => {}
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        (self.io, self.core.session)
     }
 }
 
@@ -270,36 +194,13 @@ where
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.session.is_handshaking() {
-            std::task::ready!(this.poll_handshake(cx))?;
-        }
-        loop {
-            match this
-                .session
-                .read(buf.initialize_unfilled())
-                .map_err(Error::into_io)?
-            {
-                ReadOutcome::Data(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                ReadOutcome::Closed => return Poll::Ready(Ok(())),
-                ReadOutcome::NeedInput => {}
-            }
-            if buf.remaining() == 0 {
-                return Poll::Ready(Ok(()));
-            }
-            if this.transport_eof {
-                return Poll::Ready(Err(Error::UnexpectedEof.into_io()));
-            }
-            // Answer anything the peer's messages called for (key updates,
-            // alerts). Best effort: neither a full transport nor a peer that
-            // stopped reading (tickets it never collects) keeps us from
-            // reading what it sent; a write error comes back on the next
-            // write.
-            let _ = this.poll_write_tls(cx);
-            std::task::ready!(this.poll_read_tls(cx))?;
-        }
+        let n = std::task::ready!(this.core.poll_read(
+            &mut Tokio(&mut this.io),
+            cx,
+            buf.initialize_unfilled()
+        ))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -314,50 +215,31 @@ where
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.session.is_handshaking() {
-            std::task::ready!(this.poll_handshake(cx))?;
-        }
-        // Backpressure: take new plaintext only once earlier ciphertext left.
-        std::task::ready!(this.poll_write_tls(cx))?;
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        // A session refuses plaintext only while its outgoing buffer is full;
-        // once that is drained the second attempt takes data.
-        for _ in 0..2 {
-            let n = this.session.write(buf).map_err(Error::into_io)?;
-            // Start sending now; what the transport cannot take yet is flushed
-            // by the next write, flush or shutdown.
-            let flushed = this.poll_write_tls(cx)?;
-            if n > 0 {
-                return Poll::Ready(Ok(n));
-            }
-            if flushed.is_pending() {
-                // The waker is registered by the write attempt.
-                return Poll::Pending;
-            }
-        }
-        Poll::Ready(Err(io::ErrorKind::WriteZero.into()))
+        this.core
+            .poll_write_vectored(&mut Tokio(&mut this.io), cx, &[io::IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.core
+            .poll_write_vectored(&mut Tokio(&mut this.io), cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        std::task::ready!(this.poll_write_tls(cx))?;
-        Pin::new(&mut this.io).poll_flush(cx)
+        this.core.poll_flush(&mut Tokio(&mut this.io), cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if !this.close_sent && this.session.is_handshaking() {
-            // Closing a stream not used yet: complete the handshake first, so
-            // the peer reads a clean end rather than an alert mid-handshake.
-            std::task::ready!(this.poll_handshake(cx))?;
-        }
-        if !this.close_sent {
-            this.session.send_close_notify();
-            this.close_sent = true;
-        }
-        std::task::ready!(this.poll_write_tls(cx))?;
-        Pin::new(&mut this.io).poll_shutdown(cx)
+        this.core.poll_shutdown(&mut Tokio(&mut this.io), cx)
     }
 }

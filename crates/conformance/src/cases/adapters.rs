@@ -16,11 +16,11 @@ use crate::pki::pki;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
-fn payload() -> Vec<u8> {
+pub(crate) fn payload() -> Vec<u8> {
     (0..100_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-fn upper(data: &[u8]) -> Vec<u8> {
+pub(crate) fn upper(data: &[u8]) -> Vec<u8> {
     data.iter().map(|b| b.wrapping_add(1)).collect()
 }
 
@@ -99,7 +99,7 @@ pub fn blocking_truncation_is_error<B: Backend>(b: &B) {
     });
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -148,14 +148,14 @@ pub fn tokio_over_tcp<B: Backend>(b: &B) {
 
 /// Transport that returns `Pending` on every other call in each direction and
 /// moves at most one byte per call.
-struct Hostile<IO> {
+pub(crate) struct Hostile<IO> {
     io: IO,
     read_flip: bool,
     write_flip: bool,
 }
 
 impl<IO> Hostile<IO> {
-    fn new(io: IO) -> Self {
+    pub(crate) fn new(io: IO) -> Self {
         Self {
             io,
             read_flip: false,

@@ -9,6 +9,7 @@ use crate::pair::{Outcome, Pair};
 use crate::pki::pki;
 
 pub mod adapters;
+pub mod async_adapters;
 pub mod data;
 pub mod defaults;
 pub mod early_data;
