@@ -39,13 +39,15 @@ const WORLDS: &[World] = &[
             "polytls",
             "polytls-cli",
             "polytls-loadgen",
+            "polytls-hyper",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
         ],
         args: &[
             "--features",
-            "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl",
+            "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
+             polytls-hyper/openssl",
         ],
         docs: &[
             "--package",
@@ -58,6 +60,8 @@ const WORLDS: &[World] = &[
             "polytls-openssl",
             "--package",
             "polytls",
+            "--package",
+            "polytls-hyper",
             "--features",
             "polytls/openssl,polytls/futures-io",
         ],
@@ -68,6 +72,7 @@ const WORLDS: &[World] = &[
             "polytls-boring",
             "polytls",
             "polytls-cli",
+            "polytls-hyper",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
@@ -76,7 +81,7 @@ const WORLDS: &[World] = &[
             "--no-default-features",
             "--features",
             "polytls/rustls,polytls/tokio,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
-             polytls-bench/boring,polytls-fuzz-targets/boring",
+             polytls-bench/boring,polytls-fuzz-targets/boring,polytls-hyper/boring",
         ],
         docs: &[
             "--package",

@@ -7,13 +7,15 @@ use std::process::Command;
 /// `openssl` tool and curl as external peers in tests; the system trust
 /// store for `Roots::platform()`; redis-server behind the tunnel in its tests
 /// and stunnel4 beside it in `compare --tunnel`; haproxy in front of a fleet
-/// of tunnels in their tests; valgrind for the instruction counts of
+/// of tunnels in their tests; nginx behind the hyper connector's tests;
+/// valgrind for the instruction counts of
 /// `compare`.
 pub(crate) const ALL: &[&str] = &[
     "valgrind",
     "redis-server",
     "stunnel4",
     "haproxy",
+    "nginx",
     "pkg-config",
     "openssl",
     "curl",
