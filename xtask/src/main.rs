@@ -40,6 +40,7 @@ const WORLDS: &[World] = &[
             "polytls-cli",
             "polytls-loadgen",
             "polytls-hyper",
+            "polytls-listener",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
@@ -47,7 +48,8 @@ const WORLDS: &[World] = &[
         args: &[
             "--features",
             "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
-             polytls-hyper/openssl",
+             polytls-hyper/openssl,polytls-listener/openssl,polytls-listener/axum,\
+             polytls-listener/tonic",
         ],
         docs: &[
             "--package",
@@ -62,8 +64,10 @@ const WORLDS: &[World] = &[
             "polytls",
             "--package",
             "polytls-hyper",
+            "--package",
+            "polytls-listener",
             "--features",
-            "polytls/openssl,polytls/futures-io",
+            "polytls/openssl,polytls/futures-io,polytls-listener/axum,polytls-listener/tonic",
         ],
     },
     World {
@@ -73,6 +77,7 @@ const WORLDS: &[World] = &[
             "polytls",
             "polytls-cli",
             "polytls-hyper",
+            "polytls-listener",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
@@ -81,7 +86,8 @@ const WORLDS: &[World] = &[
             "--no-default-features",
             "--features",
             "polytls/rustls,polytls/tokio,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
-             polytls-bench/boring,polytls-fuzz-targets/boring,polytls-hyper/boring",
+             polytls-bench/boring,polytls-fuzz-targets/boring,polytls-hyper/boring,\
+             polytls-listener/boring,polytls-listener/axum,polytls-listener/tonic",
         ],
         docs: &[
             "--package",

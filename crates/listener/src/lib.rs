@@ -1,0 +1,313 @@
+//! # polytls-listener — TLS for tokio servers, on any polytls backend
+//!
+//! [`TlsListener`] accepts TCP connections and runs their TLS handshakes
+//! concurrently, each under a timeout, with a bound on handshakes in flight,
+//! so a slow or silent client never holds up the others; it hands out
+//! finished [`TlsConnection`]s. Written once over the polytls traits, it is
+//! the same for rustls, OpenSSL and BoringSSL.
+//!
+//! - With the `axum` feature, `TlsListener` is an `axum::serve::Listener`:
+//!   `axum::serve(listener, app)`.
+//! - With the `tonic` feature, `TlsConnection` is tonic's `Connected` (its
+//!   connect info carries the peer's address and certificates), and
+//!   [`TlsListener::into_stream`] feeds `Server::serve_with_incoming`.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! # async fn demo(config: polytls_api::ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
+//! use polytls_api::Backend;
+//!
+//! let backend = polytls::default_backend()?;
+//! let mut config = config;
+//! config.common.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+//! let tcp = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
+//! let listener = polytls_listener::TlsListener::new(tcp, backend.server_context(&config)?);
+//! let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello over TLS" }));
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use polytls_api::driver::ServerDriver;
+use polytls_api::tokio_io::{TlsAcceptor, TlsStream};
+use polytls_api::{CertificateDer, ServerContext};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Accepts TCP connections and completes their TLS handshakes concurrently.
+pub struct TlsListener<D: ServerDriver> {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor<D>,
+    timeout: Duration,
+    in_flight: Arc<Semaphore>,
+    handshakes: JoinSet<Option<TlsConnection<D::Session>>>,
+}
+
+impl<D: ServerDriver> std::fmt::Debug for TlsListener<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("local_addr", &self.tcp.local_addr().ok())
+            .field("timeout", &self.timeout)
+            .field("handshakes", &self.handshakes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: ServerDriver> TlsListener<D> {
+    /// A listener over `tcp` presenting `context`, with a 10 s handshake
+    /// timeout and at most 1024 handshakes in flight.
+    pub fn new(tcp: TcpListener, context: ServerContext<D>) -> Self {
+        Self {
+            tcp,
+            acceptor: TlsAcceptor::new(context),
+            timeout: Duration::from_secs(10),
+            in_flight: Arc::new(Semaphore::new(1024)),
+            handshakes: JoinSet::new(),
+        }
+    }
+
+    /// How long a client has to complete its handshake.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many handshakes may run at once (at least 1); further clients
+    /// wait in the listen backlog.
+    pub fn max_handshakes(mut self, n: usize) -> Self {
+        self.in_flight = Arc::new(Semaphore::new(n.max(1)));
+        self
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+
+    /// The next connection whose handshake completed. Handshakes that fail
+    /// or time out are logged (`tracing`, with the error category) and
+    /// dropped; errors accepting TCP connections (such as running out of
+    /// file descriptors) are returned.
+    pub async fn accept(&mut self) -> io::Result<TlsConnection<D::Session>> {
+        loop {
+            // A permit per handshake in flight; without one, only finishing
+            // handshakes are waited for (each frees a permit).
+            let permit = self.in_flight.clone().try_acquire_owned().ok();
+            tokio::select! {
+                accepted = self.tcp.accept(), if permit.is_some() => {
+                    let (tcp, peer) = accepted?;
+                    let _ = tcp.set_nodelay(true);
+                    let acceptor = self.acceptor.clone();
+                    let timeout = self.timeout;
+                    self.handshakes.spawn(async move {
+                        let _permit = permit;
+                        handshake(acceptor, tcp, peer, timeout).await
+                    });
+                }
+                Some(done) = self.handshakes.join_next(), if !self.handshakes.is_empty() => {
+                    if let Ok(Some(conn)) = done {
+                        return Ok(conn);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connections as a stream (for `tonic`'s
+    /// `Server::serve_with_incoming`), accepted by a task of the current
+    /// tokio runtime; it ends at the first TCP accept error, and the task
+    /// ends when the stream is dropped.
+    pub fn into_stream(
+        mut self,
+    ) -> impl futures_core::Stream<Item = io::Result<TlsConnection<D::Session>>> + Send {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    next = self.accept() => next,
+                    () = tx.closed() => return,
+                };
+                let failed = next.is_err();
+                if tx.send(next).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Incoming(rx)
+    }
+}
+
+/// The stream of [`TlsListener::into_stream`].
+struct Incoming<T>(tokio::sync::mpsc::Receiver<T>);
+
+impl<T> futures_core::Stream for Incoming<T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+async fn handshake<D: ServerDriver>(
+    acceptor: TlsAcceptor<D>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Option<TlsConnection<D::Session>> {
+    match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(stream)) => Some(TlsConnection { stream, peer }),
+        Ok(Err(e)) => {
+            let category =
+                polytls_api::Error::from_io(&e).map_or("io", polytls_api::Error::category);
+            tracing::debug!(%peer, category, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// A connection whose TLS handshake completed: `AsyncRead + AsyncWrite`,
+/// with the peer's address and what was negotiated.
+#[derive(Debug)]
+pub struct TlsConnection<S> {
+    stream: TlsStream<TcpStream, S>,
+    peer: SocketAddr,
+}
+
+impl<S: polytls_api::driver::SessionDriver> TlsConnection<S> {
+    /// The TLS stream.
+    pub fn stream(&self) -> &TlsStream<TcpStream, S> {
+        &self.stream
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// What a server wants to know about the connection, cheap to clone.
+    pub fn info(&self) -> TlsConnectInfo {
+        let session = self.stream.session();
+        TlsConnectInfo {
+            remote_addr: self.peer,
+            alpn: session.alpn().map(<[u8]>::to_vec),
+            peer_certificates: Arc::new(session.info().peer_chain),
+        }
+    }
+
+    /// Gives back the TLS stream.
+    pub fn into_inner(self) -> TlsStream<TcpStream, S> {
+        self.stream
+    }
+}
+
+/// The peer's address, ALPN protocol and certificate chain (leaf first;
+/// empty without client authentication).
+#[derive(Debug, Clone)]
+pub struct TlsConnectInfo {
+    /// The peer's address.
+    pub remote_addr: SocketAddr,
+    /// The ALPN protocol agreed on.
+    pub alpn: Option<Vec<u8>>,
+    /// The client's certificates, leaf first.
+    pub peer_certificates: Arc<Vec<CertificateDer<'static>>>,
+}
+
+impl<S: polytls_api::driver::SessionDriver> AsyncRead for TlsConnection<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: polytls_api::driver::SessionDriver> AsyncWrite for TlsConnection<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl<D: ServerDriver> axum::serve::Listener for TlsListener<D> {
+    type Io = TlsConnection<D::Session>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match TlsListener::accept(self).await {
+                Ok(conn) => {
+                    let peer = conn.peer;
+                    return (conn, peer);
+                }
+                Err(e) => {
+                    // axum's own TCP listener does the same: log, back off,
+                    // go on (out of file descriptors and the like).
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// With `Router::into_make_service_with_connect_info::<TlsConnectInfo>()`,
+/// handlers get the peer's address, ALPN and certificates as
+/// `ConnectInfo<TlsConnectInfo>`.
+#[cfg(feature = "axum")]
+impl<D: ServerDriver>
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener<D>>>
+    for TlsConnectInfo
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener<D>>) -> Self {
+        stream.io().info()
+    }
+}
+
+#[cfg(feature = "tonic")]
+impl<S: polytls_api::driver::SessionDriver> tonic::transport::server::Connected
+    for TlsConnection<S>
+{
+    type ConnectInfo = TlsConnectInfo;
+
+    fn connect_info(&self) -> TlsConnectInfo {
+        self.info()
+    }
+}
