@@ -41,6 +41,7 @@ const WORLDS: &[World] = &[
             "polytls-loadgen",
             "polytls-hyper",
             "polytls-listener",
+            "polytls-postgres",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
@@ -49,7 +50,7 @@ const WORLDS: &[World] = &[
             "--features",
             "polytls/openssl,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
              polytls-hyper/openssl,polytls-listener/openssl,polytls-listener/axum,\
-             polytls-listener/tonic",
+             polytls-listener/tonic,polytls-postgres/openssl",
         ],
         docs: &[
             "--package",
@@ -66,6 +67,8 @@ const WORLDS: &[World] = &[
             "polytls-hyper",
             "--package",
             "polytls-listener",
+            "--package",
+            "polytls-postgres",
             "--features",
             "polytls/openssl,polytls/futures-io,polytls-listener/axum,polytls-listener/tonic",
         ],
@@ -78,6 +81,7 @@ const WORLDS: &[World] = &[
             "polytls-cli",
             "polytls-hyper",
             "polytls-listener",
+            "polytls-postgres",
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
@@ -87,7 +91,8 @@ const WORLDS: &[World] = &[
             "--features",
             "polytls/rustls,polytls/tokio,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
              polytls-bench/boring,polytls-fuzz-targets/boring,polytls-hyper/boring,\
-             polytls-listener/boring,polytls-listener/axum,polytls-listener/tonic",
+             polytls-listener/boring,polytls-listener/axum,polytls-listener/tonic,\
+             polytls-postgres/boring",
         ],
         docs: &[
             "--package",
