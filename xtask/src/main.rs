@@ -293,6 +293,24 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
             "rustls",
         ])
     })?;
+    // A downstream library that forwards one backend feature to polytls:
+    // built once per backend, each build holding exactly that backend.
+    phases.run("downstream example, one backend per build", || {
+        for feature in ["rustls", "openssl", "boring"] {
+            cargo_test(
+                &[
+                    "test",
+                    "--package",
+                    "echo-client",
+                    "--no-default-features",
+                    "--features",
+                    feature,
+                ],
+                totals,
+            )?;
+        }
+        Ok(())
+    })?;
     phases.run("interop matrix", || {
         // The peer binaries, built with each world's features so nothing
         // rebuilds.

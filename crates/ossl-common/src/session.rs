@@ -22,7 +22,7 @@ const EARLY_LIMIT: usize = 64 * 1024;
 /// What a binding of an OpenSSL-API library provides: an `SSL` over a
 /// [`MemIo`] and the calls the session makes on it. Implemented by
 /// `polytls-openssl` and `polytls-boring`.
-pub trait SslDriver: Send + Sync + Unpin + 'static {
+pub trait SslDriver: std::fmt::Debug + Send + Sync + Unpin + 'static {
     /// The binding's error for a failed `SSL_*` call.
     type Error: std::error::Error + Send + Sync + 'static;
 

@@ -66,7 +66,7 @@ pub enum SessionBlob {
 
 /// One TLS connection as a backend drives it. See the [module
 /// docs](self) for the calls the wrapper guarantees.
-pub trait SessionDriver: Send + Sync + Unpin + 'static {
+pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     /// Reads ciphertext with one `read` call; `Ok(0)` is the transport's EOF.
     fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize>;
     /// Processes the ciphertext read so far.
