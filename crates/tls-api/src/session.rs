@@ -342,10 +342,12 @@ impl<D: SessionDriver> Session<D> {
         self.driver.early_data_accepted()
     }
 
-    /// The backend's own session (`polytls_rustls::RustlsSession`,
-    /// `polytls_openssl::OpenSslSession`, ...), for what polytls does not
-    /// model. Outside the portable guarantee: what you do with it is your
-    /// backend's behaviour, not polytls'.
+    /// The backend's own connection, for what polytls does not model:
+    /// `polytls_rustls::RustlsSession` (`.connection()`: the rustls
+    /// `Connection`), `polytls_openssl::OpenSslDriver` and
+    /// `polytls_boring::BoringDriver` (`.ssl()`: the library's `SslRef`).
+    /// `None` for any other type. Outside the portable guarantee: what you
+    /// do with it is your backend's behaviour, not polytls'.
     pub fn native<T: 'static>(&self) -> Option<&T> {
         self.driver.native().downcast_ref::<T>()
     }
