@@ -9,12 +9,14 @@ use boring::ssl::{
     AlpnError, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
     SslVerifyMode, SslVersion,
 };
+use boring::x509::verify::X509VerifyFlags;
 use boring::x509::{X509VerifyError, X509};
 use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::{
     Capability, CertificateDer, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
-    NamedGroup, ProtocolVersion, Result, Roots, ServerConfig, SpkiPin, Tls12Resumption,
+    NamedGroup, ProtocolVersion, Result, Revocation, Roots, ServerConfig, SpkiPin, Tls12Resumption,
 };
+use polytls_ossl_common::crl::{self, CrlFlags};
 use polytls_ossl_common::resume::{Cache, Slot};
 use polytls_ossl_common::{
     alpn_wire, pins_match, select_alpn, tls12_cipher_list, SESSION_ID_CONTEXT,
@@ -197,6 +199,23 @@ fn add_roots(b: &mut SslContextBuilder, roots: &Roots) -> Result<()> {
     Ok(())
 }
 
+/// Loads the CRLs into the context's store and turns checking on (see
+/// `polytls_ossl_common::crl`).
+fn add_crls(b: &mut SslContextBuilder, revocation: &Revocation) -> Result<()> {
+    crl::load_crls(NAME, revocation, |path| {
+        b.load_verify_locations(Some(path), None)
+            .map_err(|e| e.to_string())
+    })?;
+    let flags = CrlFlags::of(revocation);
+    let mut set = X509VerifyFlags::empty();
+    set.set(X509VerifyFlags::CRL_CHECK, flags.check);
+    set.set(X509VerifyFlags::CRL_CHECK_ALL, flags.check_all);
+    if !set.is_empty() {
+        b.cert_store_mut().set_flags(set);
+    }
+    Ok(())
+}
+
 fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder> {
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
@@ -207,10 +226,12 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
         ClientAuth::None => b.set_verify(SslVerifyMode::NONE),
         ClientAuth::Optional(roots) => {
             add_roots(&mut b, roots)?;
+            add_crls(&mut b, &cfg.client_revocation)?;
             b.set_verify(SslVerifyMode::PEER);
         }
         ClientAuth::Required(roots) => {
             add_roots(&mut b, roots)?;
+            add_crls(&mut b, &cfg.client_revocation)?;
             b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         }
     }
@@ -315,6 +336,7 @@ pub(crate) fn client_context(cfg: &ClientConfig) -> Result<(SslContext, ClientSe
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
     add_roots(&mut b, &cfg.roots)?;
+    add_crls(&mut b, &cfg.revocation)?;
     if let Some(id) = &cfg.identity {
         set_identity(&mut b, id)?;
     }

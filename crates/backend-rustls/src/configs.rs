@@ -7,7 +7,7 @@ use polytls_api::keylog::format_line;
 use polytls_api::{
     check_pins, Capability, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
     KeyLog, NamedGroup, ProtocolVersion, Result, Roots, ServerConfig, SniSelector, SpkiPin,
-    TicketKey, TicketKeys, Tls12Resumption,
+    RevocationScope, TicketKey, TicketKeys, Tls12Resumption,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
@@ -210,20 +210,22 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
     let provider = provider(&cfg.common)?;
     let verifier = match &cfg.client_auth {
         ClientAuth::None => WebPkiClientVerifier::no_client_auth(),
-        ClientAuth::Optional(roots) => {
-            WebPkiClientVerifier::builder_with_provider(root_store(roots)?, provider.clone())
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| {
-                    Error::config(ConfigErrorKind::Rejected, format!("client verifier: {e}"))
-                })?
-        }
-        ClientAuth::Required(roots) => {
-            WebPkiClientVerifier::builder_with_provider(root_store(roots)?, provider.clone())
-                .build()
-                .map_err(|e| {
-                    Error::config(ConfigErrorKind::Rejected, format!("client verifier: {e}"))
-                })?
+        ClientAuth::Optional(roots) | ClientAuth::Required(roots) => {
+            let mut b =
+                WebPkiClientVerifier::builder_with_provider(root_store(roots)?, provider.clone());
+            if matches!(cfg.client_auth, ClientAuth::Optional(_)) {
+                b = b.allow_unauthenticated();
+            }
+            let rev = &cfg.client_revocation;
+            if !rev.is_empty() {
+                b = b
+                    .with_crls(rev.crls().iter().cloned())
+                    .enforce_revocation_expiration();
+                if rev.scope == RevocationScope::EndEntity {
+                    b = b.only_check_end_entity_revocation();
+                }
+            }
+            b.build().map_err(|e| verifier_error("client", e))?
         }
     };
     let resolver = SniResolver {
@@ -277,11 +279,22 @@ pub(crate) fn client_config(
         None
     } else {
         Some(
-            WebPkiServerVerifier::builder_with_provider(root_store(&cfg.roots)?, provider.clone())
-                .build()
-                .map_err(|e| {
-                    Error::config(ConfigErrorKind::Rejected, format!("server verifier: {e}"))
-                })?,
+            {
+                let mut b = WebPkiServerVerifier::builder_with_provider(
+                    root_store(&cfg.roots)?,
+                    provider.clone(),
+                );
+                let rev = &cfg.revocation;
+                if !rev.is_empty() {
+                    b = b
+                        .with_crls(rev.crls().iter().cloned())
+                        .enforce_revocation_expiration();
+                    if rev.scope == RevocationScope::EndEntity {
+                        b = b.only_check_end_entity_revocation();
+                    }
+                }
+                b.build().map_err(|e| verifier_error("server", e))?
+            },
         )
     };
     let verifier = Arc::new(Verifier {
@@ -401,4 +414,14 @@ impl ServerCertVerifier for Verifier {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// A verifier the builder refused: a CRL webpki cannot use is malformed
+/// input; anything else (no usable root) is a rejected configuration.
+fn verifier_error(which: &str, e: rustls::server::VerifierBuilderError) -> Error {
+    let kind = match e {
+        rustls::server::VerifierBuilderError::InvalidCrl(_) => ConfigErrorKind::Malformed,
+        _ => ConfigErrorKind::Rejected,
+    };
+    Error::config(kind, format!("{which} verifier: {e}"))
 }

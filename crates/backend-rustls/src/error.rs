@@ -22,6 +22,16 @@ pub(crate) fn map(err: rustls::Error) -> Error {
     match err {
         E::InvalidCertificate(c) => Error::InvalidCertificate(map_cert(&c)),
         E::NoCertificatesPresented => Error::ClientCertificateRequired,
+        // A CRL that covers the chain but does not verify (bad signature,
+        // an issuer not allowed to sign CRLs): the chain cannot be trusted.
+        E::InvalidCertRevocationList(ref crl) => {
+            let cert = match crl {
+                rustls::CertRevocationListError::BadSignature
+                | rustls::CertRevocationListError::IssuerInvalidForCrl => Cert::BadSignature,
+                _ => Cert::Other,
+            };
+            Error::InvalidCertificate(cert)
+        }
         E::AlertReceived(a) => Error::AlertReceived(Alert(u8::from(a))),
         E::PeerIncompatible(pi) => Error::PeerIncompatible(map_incompatible(&pi)),
         E::NoApplicationProtocol => Error::PeerIncompatible(Incompatibility::NoApplicationProtocol),
@@ -52,6 +62,10 @@ fn map_cert(c: &RCert) -> Cert {
         RCert::Expired | RCert::ExpiredContext { .. } => Cert::Expired,
         RCert::NotValidYet | RCert::NotValidYetContext { .. } => Cert::NotValidYet,
         RCert::Revoked => Cert::Revoked,
+        RCert::UnknownRevocationStatus => Cert::UnknownRevocationStatus,
+        RCert::ExpiredRevocationList | RCert::ExpiredRevocationListContext { .. } => {
+            Cert::ExpiredRevocationList
+        }
         RCert::UnknownIssuer => Cert::UnknownIssuer,
         RCert::BadSignature
         | RCert::UnsupportedSignatureAlgorithmContext { .. }

@@ -77,6 +77,13 @@ pub enum Leaf {
     /// A server certificate for the IDN `bücher.example`, as its A-label
     /// `xn--bcher-kva.example`.
     Idn,
+    /// A server certificate the intermediate's CRL revokes.
+    Revoked,
+    /// A client certificate the intermediate's CRL revokes.
+    ClientRevoked,
+    /// A good server certificate under an intermediate the root's CRL
+    /// revokes.
+    UnderRevokedIntermediate,
 }
 
 type Issuer = CertifiedIssuer<'static, KeyPair>;
@@ -88,6 +95,7 @@ pub struct TestPki {
     expired_intermediate: Issuer,
     future_intermediate: Issuer,
     second_intermediate: Issuer,
+    revoked_intermediate: Issuer,
     other_root: Issuer,
     leaves: Mutex<HashMap<Leaf, Identity>>,
 }
@@ -154,6 +162,11 @@ pub fn pki() -> &'static TestPki {
             &intermediate,
         )
         .expect("second intermediate");
+        let mut revoked = ca_params("polytls revoked intermediate", past, future);
+        revoked.serial_number = Some(REVOKED_INTERMEDIATE_SERIAL.into());
+        let revoked_intermediate =
+            CertifiedIssuer::signed_by(revoked, KeyType::EcdsaP256.generate(), &root)
+                .expect("revoked intermediate");
         let other_root = CertifiedIssuer::self_signed(
             ca_params("untrusted root", past, future),
             KeyType::EcdsaP256.generate(),
@@ -165,6 +178,7 @@ pub fn pki() -> &'static TestPki {
             expired_intermediate,
             future_intermediate,
             second_intermediate,
+            revoked_intermediate,
             other_root,
             leaves: Mutex::new(HashMap::new()),
         }
@@ -340,6 +354,27 @@ impl TestPki {
                 &self.intermediate,
                 ExtendedKeyUsagePurpose::ServerAuth,
             ),
+            Leaf::Revoked => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            Leaf::ClientRevoked => (
+                KeyType::EcdsaP256,
+                vec!["client.test".into()],
+                good,
+                &self.intermediate,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+            Leaf::UnderRevokedIntermediate => (
+                KeyType::EcdsaP256,
+                server_names,
+                good,
+                &self.revoked_intermediate,
+                ExtendedKeyUsagePurpose::ServerAuth,
+            ),
         };
         let key = key_type.generate();
         let mut p = CertificateParams::new(names.clone()).expect("names");
@@ -365,6 +400,7 @@ impl TestPki {
             KeyUsagePurpose::KeyEncipherment,
         ];
         p.extended_key_usages = vec![eku];
+        p.serial_number = Some(serial(leaf).into());
         let cert = p.signed_by(&key, issuer).expect("leaf");
         let mut chain = vec![cert.der().clone()];
         if std::ptr::eq(issuer, &self.second_intermediate) {
@@ -376,6 +412,86 @@ impl TestPki {
         let key = PrivateKeyDer::Pkcs8(pkcs8_v1(key_type, key.serialize_der()).into());
         Identity::new(chain, key).expect("identity")
     }
+}
+
+/// The serial number of the revoked intermediate.
+const REVOKED_INTERMEDIATE_SERIAL: u64 = 0x7e_0000_0001;
+
+/// Each leaf's serial number: fixed, so CRLs can name it.
+pub fn serial(leaf: Leaf) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    leaf.hash(&mut h);
+    // Positive, and never the revoked intermediate's.
+    (h.finish() >> 2) | 0x1000
+}
+
+/// The CRLs a revocation case loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crls {
+    /// Current CRLs from every CA: the root's revokes the revoked
+    /// intermediate; the intermediate's revokes [`Leaf::Revoked`] and
+    /// [`Leaf::ClientRevoked`]; the other intermediates' revoke nothing.
+    Current,
+    /// As `Current`, but the intermediate's CRL is past its `nextUpdate`.
+    IntermediateExpired,
+    /// As `Current`, but without the intermediate's CRL, and with a CRL
+    /// from the untrusted root that lists the good leaves' serial numbers.
+    IntermediateMissingOtherCa,
+    /// `Current`, plus the untrusted root's CRL that lists the good leaves'
+    /// serial numbers (it is not their issuer's, so it says nothing).
+    CurrentPlusOtherCa,
+}
+
+impl TestPki {
+    /// A set of CRLs, made now.
+    pub fn revocation(&self, which: Crls) -> polytls_api::Revocation {
+        let current = (now() - Duration::hours(1), now() + Duration::days(7));
+        let expired = (now() - Duration::days(2), now() - Duration::days(1));
+        let good_serials = [serial(Leaf::Server(KeyType::EcdsaP256)), serial(Leaf::Client)];
+        let mut crls = vec![
+            crl(&self.root, current, &[REVOKED_INTERMEDIATE_SERIAL]),
+            crl(&self.second_intermediate, current, &[]),
+            crl(&self.revoked_intermediate, current, &[]),
+        ];
+        let revoked = [serial(Leaf::Revoked), serial(Leaf::ClientRevoked)];
+        match which {
+            Crls::Current => crls.push(crl(&self.intermediate, current, &revoked)),
+            Crls::IntermediateExpired => crls.push(crl(&self.intermediate, expired, &revoked)),
+            Crls::IntermediateMissingOtherCa => {
+                crls.push(crl(&self.other_root, current, &good_serials))
+            }
+            Crls::CurrentPlusOtherCa => {
+                crls.push(crl(&self.intermediate, current, &revoked));
+                crls.push(crl(&self.other_root, current, &good_serials));
+            }
+        }
+        polytls_api::Revocation::new(crls).expect("test CRLs parse")
+    }
+}
+
+fn crl(
+    issuer: &Issuer,
+    (this_update, next_update): (OffsetDateTime, OffsetDateTime),
+    revoked: &[u64],
+) -> polytls_api::CertificateRevocationListDer<'static> {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update,
+        next_update,
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|s| rcgen::RevokedCertParams {
+                serial_number: (*s).into(),
+                revocation_time: this_update,
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    params.signed_by(issuer).expect("CRL").der().clone()
 }
 
 /// PEM-encodes one DER object under `label` (`CERTIFICATE`, `PRIVATE KEY`).

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod crl;
 mod errors;
 pub mod resume;
 mod session;
@@ -46,7 +47,14 @@ pub fn map_verify(result: i32) -> Cert {
         4 | 6 | 7 => Cert::BadSignature,
         9 => Cert::NotValidYet,
         10 => Cert::Expired,
-        13 | 14 | 41 => Cert::BadEncoding,
+        // 3 UNABLE_TO_GET_CRL, 33 UNABLE_TO_GET_CRL_ISSUER, 44
+        // DIFFERENT_CRL_SCOPE: no CRL from the certificate's issuer.
+        3 | 33 | 44 => Cert::UnknownRevocationStatus,
+        // 8 CRL_SIGNATURE_FAILURE, 35 KEYUSAGE_NO_CRL_SIGN.
+        8 | 35 => Cert::BadSignature,
+        12 => Cert::ExpiredRevocationList,
+        // ... and 15, 16: a CRL's lastUpdate / nextUpdate malformed.
+        13 | 14 | 15 | 16 | 41 => Cert::BadEncoding,
         23 => Cert::Revoked,
         26 | 28 => Cert::InvalidPurpose,
         APPLICATION_VERIFICATION => Cert::PinMismatch,
@@ -122,5 +130,9 @@ mod tests {
         assert_eq!(map_verify(62), Cert::NotValidForName);
         assert_eq!(map_verify(20), Cert::UnknownIssuer);
         assert_eq!(map_verify(APPLICATION_VERIFICATION), Cert::PinMismatch);
+        assert_eq!(map_verify(23), Cert::Revoked);
+        assert_eq!(map_verify(3), Cert::UnknownRevocationStatus);
+        assert_eq!(map_verify(12), Cert::ExpiredRevocationList);
+        assert_eq!(map_verify(8), Cert::BadSignature);
     }
 }

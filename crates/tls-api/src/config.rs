@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::identity::{certs_from_pem, CertificateDer, Identity};
 use crate::keylog::KeyLog;
 use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::revocation::Revocation;
 pub use crate::tickets::TicketKeys;
 use crate::{ConfigErrorKind, Error, Result};
 
@@ -258,6 +259,9 @@ pub struct ClientConfig {
     pub identity: Option<Identity>,
     /// Send the server name (SNI) when it is a DNS name (default on).
     pub send_sni: bool,
+    /// CRLs to check the server's chain against (default none; see
+    /// [`Revocation`] for the policy).
+    pub revocation: Revocation,
     /// DANGER: accept any server certificate chain (pins are still checked,
     /// handshake signatures still verified).
     pub danger_accept_invalid_certs: bool,
@@ -282,6 +286,7 @@ impl ClientConfig {
             roots,
             pins: Vec::new(),
             identity: None,
+            revocation: Revocation::default(),
             send_sni: true,
             danger_accept_invalid_certs: false,
             danger_accept_invalid_hostnames: false,
@@ -300,6 +305,12 @@ impl ClientConfig {
             return Err(Error::config(
                 ConfigErrorKind::Contradiction,
                 "no trust anchors: give roots (or Roots::platform()) to verify servers",
+            ));
+        }
+        if !self.revocation.is_empty() && self.danger_accept_invalid_certs {
+            return Err(Error::config(
+                ConfigErrorKind::Contradiction,
+                "revocation checking with danger_accept_invalid_certs: nothing would be checked",
             ));
         }
         in_range("session_cache_size", self.session_cache_size, 1, 1_000_000)?;
@@ -342,6 +353,9 @@ pub struct ServerConfig {
     pub sni_identities: Vec<(String, Identity)>,
     /// Whether and how clients are authenticated.
     pub client_auth: ClientAuth,
+    /// CRLs to check client certificates against (default none; see
+    /// [`Revocation`] for the policy). Needs client authentication.
+    pub client_revocation: Revocation,
     /// Resumption settings (used when `common.resumption` is on).
     pub resumption: ServerResumption,
     /// Early data (0-RTT) accepted from resuming clients, in bytes; 0 (the
@@ -360,6 +374,7 @@ impl ServerConfig {
             identity,
             sni_identities: Vec::new(),
             client_auth: ClientAuth::None,
+            client_revocation: Revocation::default(),
             resumption: ServerResumption::default(),
             max_early_data: 0,
             common: Common::default(),
@@ -376,6 +391,13 @@ impl ServerConfig {
                 return Err(Error::config(
                     ConfigErrorKind::Contradiction,
                     "client authentication needs at least one root",
+                ))
+            }
+            ClientAuth::None if !self.client_revocation.is_empty() => {
+                return Err(Error::config(
+                    ConfigErrorKind::Contradiction,
+                    "client_revocation without client authentication: no client certificate \
+                     would be checked",
                 ))
             }
             _ => {}

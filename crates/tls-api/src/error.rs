@@ -326,8 +326,13 @@ pub enum CertificateError {
     NotValidForName,
     /// A signature in the chain does not verify.
     BadSignature,
-    /// The certificate has been revoked.
+    /// The certificate has been revoked (by a configured CRL).
     Revoked,
+    /// Revocation checking is on and no CRL from the certificate's issuer
+    /// is configured (see [`Revocation`](crate::Revocation): fail closed).
+    UnknownRevocationStatus,
+    /// The CRL that covers the certificate is past its `nextUpdate`.
+    ExpiredRevocationList,
     /// The certificate may not be used for this purpose (wrong EKU, a CA
     /// certificate used as a leaf, ...).
     InvalidPurpose,
@@ -350,6 +355,10 @@ impl fmt::Display for CertificateError {
             CertificateError::NotValidForName => "not valid for the requested name",
             CertificateError::BadSignature => "bad signature",
             CertificateError::Revoked => "revoked",
+            CertificateError::UnknownRevocationStatus => {
+                "revocation status unknown (no CRL from its issuer)"
+            }
+            CertificateError::ExpiredRevocationList => "the CRL that covers it has expired",
             CertificateError::InvalidPurpose => "not valid for this purpose",
             CertificateError::PinMismatch => "no certificate matches the SPKI pins",
             CertificateError::BadEncoding => "malformed certificate",

@@ -56,6 +56,7 @@ pub mod params;
 mod pins;
 pub mod registry;
 mod resumption;
+pub mod revocation;
 mod session;
 mod tickets;
 #[cfg(feature = "tokio")]
@@ -77,5 +78,6 @@ pub use keylog::KeyLog;
 pub use params::{CipherSuite, NamedGroup, ProtocolVersion};
 pub use pins::check_pins;
 pub use resumption::ResumptionState;
+pub use revocation::{CertificateRevocationListDer, Revocation, RevocationScope};
 pub use session::{ReadOutcome, Session, SessionInfo};
 pub use tickets::{TicketKey, MAX_TICKET_KEYS};

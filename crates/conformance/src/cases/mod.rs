@@ -16,6 +16,7 @@ pub mod early_data;
 pub mod handshake;
 pub mod negotiation;
 pub mod resumption;
+pub mod revocation;
 pub mod verify;
 
 crate::__with_cases!(__define_registry!());
