@@ -6,8 +6,8 @@ use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::keylog::format_line;
 use polytls_api::{
     check_pins, Capability, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
-    KeyLog, NamedGroup, ProtocolVersion, Result, Roots, ServerConfig, SniSelector, SpkiPin,
-    RevocationScope, TicketKey, TicketKeys, Tls12Resumption,
+    KeyLog, NamedGroup, ProtocolVersion, Result, RevocationScope, Roots, ServerConfig, SniSelector,
+    SpkiPin, TicketKey, TicketKeys, Tls12Resumption,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
@@ -278,24 +278,22 @@ pub(crate) fn client_config(
     let webpki = if cfg.roots.is_empty() {
         None
     } else {
-        Some(
-            {
-                let mut b = WebPkiServerVerifier::builder_with_provider(
-                    root_store(&cfg.roots)?,
-                    provider.clone(),
-                );
-                let rev = &cfg.revocation;
-                if !rev.is_empty() {
-                    b = b
-                        .with_crls(rev.crls().iter().cloned())
-                        .enforce_revocation_expiration();
-                    if rev.scope == RevocationScope::EndEntity {
-                        b = b.only_check_end_entity_revocation();
-                    }
+        Some({
+            let mut b = WebPkiServerVerifier::builder_with_provider(
+                root_store(&cfg.roots)?,
+                provider.clone(),
+            );
+            let rev = &cfg.revocation;
+            if !rev.is_empty() {
+                b = b
+                    .with_crls(rev.crls().iter().cloned())
+                    .enforce_revocation_expiration();
+                if rev.scope == RevocationScope::EndEntity {
+                    b = b.only_check_end_entity_revocation();
                 }
-                b.build().map_err(|e| verifier_error("server", e))?
-            },
-        )
+            }
+            b.build().map_err(|e| verifier_error("server", e))?
+        })
     };
     let verifier = Arc::new(Verifier {
         webpki,

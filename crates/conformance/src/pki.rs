@@ -448,7 +448,10 @@ impl TestPki {
     pub fn revocation(&self, which: Crls) -> polytls_api::Revocation {
         let current = (now() - Duration::hours(1), now() + Duration::days(7));
         let expired = (now() - Duration::days(2), now() - Duration::days(1));
-        let good_serials = [serial(Leaf::Server(KeyType::EcdsaP256)), serial(Leaf::Client)];
+        let good_serials = [
+            serial(Leaf::Server(KeyType::EcdsaP256)),
+            serial(Leaf::Client),
+        ];
         let mut crls = vec![
             crl(&self.root, current, &[REVOKED_INTERMEDIATE_SERIAL]),
             crl(&self.second_intermediate, current, &[]),

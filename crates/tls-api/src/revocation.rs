@@ -25,8 +25,8 @@
 use std::fmt;
 use std::path::Path;
 
-pub use rustls_pki_types::CertificateRevocationListDer;
 use rustls_pki_types::pem::PemObject;
+pub use rustls_pki_types::CertificateRevocationListDer;
 
 use crate::{ConfigErrorKind, Error, Result};
 
@@ -93,10 +93,9 @@ impl Revocation {
                 )
             })?;
             let loaded = Self::from_pem_or_der(&bytes).map_err(|e| match e {
-                Error::InvalidConfig(c) => Error::config(
-                    c.kind(),
-                    format!("{}: {}", path.display(), c.message()),
-                ),
+                Error::InvalidConfig(c) => {
+                    Error::config(c.kind(), format!("{}: {}", path.display(), c.message()))
+                }
                 other => other,
             })?;
             r.crls.extend(loaded.crls);
@@ -108,7 +107,7 @@ impl Revocation {
     pub fn add(&mut self, crl: CertificateRevocationListDer<'static>) -> Result<()> {
         use x509_parser::prelude::FromDer as _;
         match x509_parser::revocation_list::CertificateRevocationList::from_der(&crl) {
-            Ok((rest, _)) if rest.is_empty() => {
+            Ok(([], _)) => {
                 self.crls.push(crl);
                 Ok(())
             }

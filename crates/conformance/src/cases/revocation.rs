@@ -56,7 +56,10 @@ fn server_checks<B: Backend>(
 /// With current CRLs from every CA, good chains pass (depth 2 and 3) on
 /// both ends.
 pub fn good_chains_pass<B: Backend>(b: &B) {
-    for leaf in [Leaf::Server(crate::pki::KeyType::EcdsaP256), Leaf::DeepChain] {
+    for leaf in [
+        Leaf::Server(crate::pki::KeyType::EcdsaP256),
+        Leaf::DeepChain,
+    ] {
         client_checks(b, leaf, Crls::Current, RevocationScope::Chain).expect_ok();
     }
     for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
