@@ -57,6 +57,19 @@ pub struct CertsArgs {
     /// Overwrite existing leaf files (the CA is always reused if present).
     #[arg(long)]
     pub force: bool,
+    /// Revoke the certificate `<name>.pem` of this directory (issued by its
+    /// CA): its serial number joins the CA's CRL, `crl.pem`, which is then
+    /// rewritten; may be repeated. Servers load it with `--crl crl.pem`.
+    #[arg(long)]
+    pub revoke: Vec<String>,
+    /// Rewrite `crl.pem` (with the revocations so far) even if nothing new
+    /// is revoked: a fresh `nextUpdate` before the old one passes.
+    #[arg(long)]
+    pub crl: bool,
+    /// Validity of the CRL, in days (1 to 3650): servers refuse the
+    /// certificates it covers once it is older.
+    #[arg(long, default_value = "30")]
+    pub crl_days: Count<1, 3650>,
 }
 
 /// Files written by one run.
@@ -76,7 +89,12 @@ pub fn run(args: &CertsArgs) -> Result<Issued> {
             args.dir.join(format!("{stem}-key.pem")),
         )
     };
-    for stem in args.client.iter().chain(std::iter::once(&args.server_file)) {
+    for stem in args
+        .client
+        .iter()
+        .chain(&args.revoke)
+        .chain(std::iter::once(&args.server_file))
+    {
         if stem.is_empty() || stem.contains('/') || stem == "ca" {
             return Err(CliError::Config(format!(
                 "{stem:?} cannot name a certificate file"
@@ -130,7 +148,64 @@ pub fn run(args: &CertsArgs) -> Result<Issued> {
         issue(args, params, &issuer, &cert, &key)?;
         out.files.extend([cert, key]);
     }
+    if args.crl || !args.revoke.is_empty() {
+        let crl = args.dir.join("crl.pem");
+        write_crl(args, &issuer, &crl)?;
+        out.files.push(crl);
+    }
     Ok(out)
+}
+
+/// Writes the CA's CRL: the serials already in `crl.pem` plus those of the
+/// certificates named by `--revoke`.
+fn write_crl(args: &CertsArgs, issuer: &Issuer<'_, KeyPair>, path: &Path) -> Result<()> {
+    use x509_parser::pem::parse_x509_pem;
+    let now = OffsetDateTime::now_utc();
+    // (serial, revocation time), the earlier revocations kept as they were.
+    let mut serials: Vec<(Vec<u8>, OffsetDateTime)> = Vec::new();
+    if path.exists() {
+        let pem = fs::read(path).context(format!("reading {}", path.display()))?;
+        let bad = |e: String| CliError::Config(format!("{}: {e}", path.display()));
+        let (_, block) = parse_x509_pem(&pem).map_err(|e| bad(e.to_string()))?;
+        let (_, crl) =
+            x509_parser::parse_x509_crl(&block.contents).map_err(|e| bad(e.to_string()))?;
+        serials.extend(
+            crl.iter_revoked_certificates()
+                .map(|r| (r.raw_serial().to_vec(), r.revocation_date.to_datetime())),
+        );
+    }
+    for name in &args.revoke {
+        let cert_path = args.dir.join(format!("{name}.pem"));
+        let pem = fs::read(&cert_path).context(format!("reading {}", cert_path.display()))?;
+        let bad = |e: String| CliError::Config(format!("{}: {e}", cert_path.display()));
+        let (_, block) = parse_x509_pem(&pem).map_err(|e| bad(e.to_string()))?;
+        let cert = block.parse_x509().map_err(|e| bad(e.to_string()))?;
+        let serial = cert.raw_serial().to_vec();
+        if !serials.iter().any(|(s, _)| *s == serial) {
+            serials.push((serial, now));
+        }
+    }
+    let days = i64::try_from(args.crl_days.get()).unwrap_or(3650);
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: now - Duration::minutes(5),
+        next_update: now + Duration::days(days),
+        // Increases with each rewrite.
+        crl_number: rcgen::SerialNumber::from(u64::try_from(now.unix_timestamp()).unwrap_or(1)),
+        issuing_distribution_point: None,
+        revoked_certs: serials
+            .into_iter()
+            .map(|(serial, revoked_at)| rcgen::RevokedCertParams {
+                serial_number: rcgen::SerialNumber::from(serial),
+                revocation_time: revoked_at,
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    let crl = params.signed_by(issuer).map_err(rcgen_err)?;
+    let pem = crl.pem().map_err(rcgen_err)?;
+    write_file(path, pem.as_bytes(), 0o644, true)
 }
 
 fn issue(

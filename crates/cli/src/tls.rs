@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use polytls::keylog::KeyLogFile;
 use polytls::{
     CipherSuite, ClientAuth, ClientConfig, Common, DynBackend, Identity, NamedGroup,
-    ProtocolVersion, Roots, ServerConfig, SessionInfo, SpkiPin,
+    ProtocolVersion, Revocation, RevocationScope, Roots, ServerConfig, SessionInfo, SpkiPin,
 };
 use serde::Deserialize;
 
@@ -56,6 +56,19 @@ pub struct TlsOpts {
     #[arg(long = "pin")]
     #[serde(default)]
     pub pins: Vec<String>,
+    /// Certificate revocation lists (PEM or DER; comma-separated or
+    /// repeated): a server checks client certificates against them, a
+    /// client the server's chain. Every CA in scope needs its CRL (a
+    /// certificate whose issuer has none is refused), and a CRL past its
+    /// next update refuses the certificates it covers. Reloaded like the
+    /// certificates.
+    #[arg(long = "crl", value_delimiter = ',')]
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// What the CRLs cover: `chain` (the leaf and intermediates, default)
+    /// or `leaf`.
+    #[arg(long, value_enum)]
+    pub crl_scope: Option<CrlScope>,
     /// Append TLS secrets to this file (NSS key log format) for Wireshark.
     #[arg(long)]
     pub keylog: Option<PathBuf>,
@@ -65,6 +78,16 @@ pub struct TlsOpts {
     /// Reloaded like the certificates.
     #[arg(long)]
     pub ticket_keys: Option<PathBuf>,
+}
+
+/// What CRLs cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrlScope {
+    /// The leaf and every intermediate.
+    Chain,
+    /// The leaf only.
+    Leaf,
 }
 
 /// Whether a server asks clients for certificates.
@@ -91,6 +114,7 @@ impl TlsOpts {
         ]
         .into_iter()
         .flatten()
+        .chain(self.crls.iter_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -113,6 +137,22 @@ impl TlsOpts {
             .iter()
             .map(|p| SpkiPin::parse(p).context("reading a pin"))
             .collect()
+    }
+
+    /// The CRLs of `--crl`, with `--crl-scope`.
+    pub fn revocation(&self) -> Result<Revocation> {
+        if self.crls.is_empty() {
+            if self.crl_scope.is_some() {
+                return Err(CliError::Config("--crl-scope needs --crl".into()));
+            }
+            return Ok(Revocation::default());
+        }
+        let mut r = Revocation::from_files(&self.crls).context("loading CRLs")?;
+        r.scope = match self.crl_scope {
+            Some(CrlScope::Leaf) => RevocationScope::EndEntity,
+            Some(CrlScope::Chain) | None => RevocationScope::Chain,
+        };
+        Ok(r)
     }
 
     fn common(&self) -> Result<Common> {
@@ -175,6 +215,14 @@ impl TlsOpts {
                 )))
             }
         };
+        if !self.crls.is_empty() && client_auth == ClientAuthMode::None {
+            return Err(CliError::Config(
+                "--crl on a server checks client certificates: it needs client auth \
+                 `optional` or `required`"
+                    .into(),
+            ));
+        }
+        config.client_revocation = self.revocation()?;
         for (name, cert, key) in sni {
             config
                 .sni_identities
@@ -204,6 +252,7 @@ impl TlsOpts {
         let mut config = ClientConfig::new(roots);
         config.identity = self.identity()?;
         config.pins = self.parsed_pins()?;
+        config.revocation = self.revocation()?;
         config.common = self.common()?;
         config
             .validate()
@@ -216,6 +265,7 @@ impl TlsOpts {
         [&self.cert, &self.key, &self.ca, &self.ticket_keys]
             .into_iter()
             .flatten()
+            .chain(&self.crls)
             .cloned()
             .collect()
     }

@@ -22,6 +22,9 @@ fn issue_server(dir: &Path, stem: &str, names: &[&str]) {
         key: KeyAlg::Ecdsa,
         days: polytls_cli::values::Count::of(30),
         force: true,
+        revoke: vec![],
+        crl: false,
+        crl_days: polytls_cli::values::Count::of(30),
     })
     .unwrap();
 }

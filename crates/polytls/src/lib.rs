@@ -136,12 +136,13 @@ pub use polytls_api::futures_io;
 pub use polytls_api::tokio_io;
 pub use polytls_api::{
     blocking, check_pins, check_server_name, defaults, driver, identity, keylog, memio, registry,
-    Alert, Backend, Capability, CertificateDer, CertificateError, CipherSuite, ClientAuth,
-    ClientConfig, ClientContext, Common, ConfigError, ConfigErrorKind, DynBackend, DynClientDriver,
-    DynServerDriver, Error, Identity, Incompatibility, KeyLog, Misbehaviour, MisuseError,
-    MisuseKind, NamedGroup, PrivateKeyDer, ProtocolVersion, ReadOutcome, Result, ResumptionState,
-    Roots, ServerConfig, ServerContext, ServerResumption, Session, SessionInfo, SniSelector,
-    SpkiPin, TicketKey, TicketKeys, Tls12Resumption, Unsupported,
+    revocation, Alert, Backend, Capability, CertificateDer, CertificateError,
+    CertificateRevocationListDer, CipherSuite, ClientAuth, ClientConfig, ClientContext, Common,
+    ConfigError, ConfigErrorKind, DynBackend, DynClientDriver, DynServerDriver, Error, Identity,
+    Incompatibility, KeyLog, Misbehaviour, MisuseError, MisuseKind, NamedGroup, PrivateKeyDer,
+    ProtocolVersion, ReadOutcome, Result, ResumptionState, Revocation, RevocationScope, Roots,
+    ServerConfig, ServerContext, ServerResumption, Session, SessionInfo, SniSelector, SpkiPin,
+    TicketKey, TicketKeys, Tls12Resumption, Unsupported,
 };
 
 /// The backends compiled into this build.

@@ -14,6 +14,9 @@
 //! cert = "server.pem"
 //! key = "server-key.pem"
 //! ca = "ca.pem"               # clients must present a certificate from this CA
+//! crls = ["crl.pem"]          # ... that it has not revoked
+//! [tunnel.allow]              # ... and that names one of these (any matches)
+//! uri_prefix = ["spiffe://example.org/app/"]
 //! ```
 //!
 //! Every key of a `[[tunnel]]` table is a flag of `polytls tunnel` (with `-`
@@ -27,6 +30,8 @@ use std::str::FromStr;
 use clap::ValueEnum;
 use serde::Deserialize;
 
+use super::access::AllowRules;
+use super::proxy_header::{self, ProxyVersion};
 use crate::error::{CliError, Context, Result};
 use crate::tls::{ClientAuthMode, TlsOpts};
 use crate::values::{Count, DrainTimeout, HandshakeTimeout, IdleTimeout, Interval};
@@ -102,6 +107,23 @@ pub struct TunnelSettings {
     #[arg(long, default_value = "16384")]
     #[serde(default = "default_buffer")]
     pub buffer_size: BufferSize,
+    /// Server mode: who may connect beyond "signed by the CA" (in TOML, a
+    /// `[tunnel.allow]` table; see `polytls_cli::tunnel::access`).
+    #[command(flatten)]
+    #[serde(default)]
+    pub allow: AllowRules,
+    /// Balancers in front of the tunnel, by address or network
+    /// (comma-separated or repeated): each must begin its connections with
+    /// a PROXY protocol header (v1 or v2), whose client address then stands
+    /// for the connection's. Connections from anywhere else are refused.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub accept_proxy_from: Vec<String>,
+    /// Server mode: begin each connection to the target with a PROXY
+    /// protocol header (`v1` or `v2`) carrying the client's address.
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub send_proxy: Option<ProxyVersion>,
     /// TLS settings (in TOML, a `[tunnel.tls]` table).
     #[command(flatten)]
     #[serde(default)]
@@ -123,6 +145,9 @@ pub struct Route {
     /// Its key.
     #[serde(default)]
     pub key: Option<PathBuf>,
+    /// Who may use this route; when set, replaces the tunnel's rules for it.
+    #[serde(default)]
+    pub allow: AllowRules,
 }
 
 impl FromStr for Route {
@@ -136,6 +161,7 @@ impl FromStr for Route {
                 target: target.into(),
                 cert: None,
                 key: None,
+                allow: AllowRules::default(),
             }),
             _ => Err(format!("{r:?}: want SNI=HOST:PORT")),
         }
@@ -181,6 +207,11 @@ pub struct Globals {
     #[arg(long, default_value = "2")]
     #[serde(default = "default_reload")]
     pub reload_interval: Interval,
+    /// Serve Prometheus metrics on `/metrics` and a health check on
+    /// `/health` at this address (HTTP; default off).
+    #[arg(long)]
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Globals {
@@ -188,6 +219,7 @@ impl Default for Globals {
         Self {
             drain_timeout: default_drain(),
             reload_interval: default_reload(),
+            metrics_listen: None,
         }
     }
 }
@@ -311,6 +343,37 @@ impl TunnelSettings {
         };
         if self.listen.as_deref().is_none_or(str::is_empty) {
             return Err(CliError::Config("listen is required".into()));
+        }
+        proxy_header::parse_sources(&self.accept_proxy_from).map_err(CliError::Config)?;
+        let rules = std::iter::once(("", &self.allow))
+            .chain(self.routes.iter().map(|r| (r.sni.as_str(), &r.allow)));
+        for (sni, allow) in rules {
+            let at = |e: String| match sni {
+                "" => CliError::Config(e),
+                sni => CliError::Config(format!("route {sni:?}: {e}")),
+            };
+            allow.check().map_err(at)?;
+            if !allow.is_empty() && mode == Mode::Client {
+                return Err(CliError::Config(
+                    "allow rules are for server mode (they check client certificates)".into(),
+                ));
+            }
+            if !allow.is_empty()
+                && self
+                    .client_auth
+                    .is_some_and(|a| a != ClientAuthMode::Required)
+            {
+                return Err(at(
+                    "allow rules need client_auth = \"required\" (a client without a \
+                     certificate has no name to allow)"
+                        .into(),
+                ));
+            }
+        }
+        if mode == Mode::Client && self.send_proxy.is_some() {
+            return Err(CliError::Config(
+                "send_proxy is for server mode (the target is plaintext there)".into(),
+            ));
         }
         match mode {
             Mode::Server => {

@@ -14,8 +14,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::config::TunnelSettings;
+use super::access::Names;
+use super::config::{Route, TunnelSettings};
 use super::proxy::{pump, Outcome};
+use super::proxy_header;
 use super::reload::{Side, Tunnel};
 use crate::net::io_to_cli;
 use crate::tls::subject;
@@ -58,53 +60,131 @@ pub(super) async fn accept_loop(
 }
 
 /// What is known about a connection, for its log line.
-#[derive(Default)]
 struct Facts {
+    /// The client: the TCP peer, or the address a trusted balancer's PROXY
+    /// header gave.
+    peer: SocketAddr,
+    /// The balancer the connection came through, if any.
+    via: Option<SocketAddr>,
+    /// The address the client connected to (for the PROXY header sent on).
+    local: Option<SocketAddr>,
     sni: Option<String>,
     alpn: Option<String>,
     version: Option<&'static str>,
     resumed: bool,
     client: Option<String>,
+    /// The allow rule that let the client in, or the rules that refused it.
+    rule: Option<String>,
     target: Option<String>,
 }
 
-async fn handle(t: &Tunnel, id: u64, tcp: TcpStream, peer: SocketAddr, force: &CancellationToken) {
+async fn handle(
+    t: &Tunnel,
+    id: u64,
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    force: &CancellationToken,
+) {
     let start = Instant::now();
-    let mut facts = Facts::default();
-    let result = match &*t.side() {
-        Side::Server { acceptor, pins } => {
-            serve_conn(t, acceptor, pins, tcp, force, &mut facts).await
-        }
-        Side::Client {
-            connector,
-            server_name,
-        } => client_conn(t, connector, server_name, tcp, force, &mut facts).await,
+    t.metrics.opened(&t.name);
+    let mut facts = Facts {
+        peer,
+        via: None,
+        local: tcp.local_addr().ok(),
+        sni: None,
+        alpn: None,
+        version: None,
+        resumed: false,
+        client: None,
+        rule: None,
+        target: None,
+    };
+    let result = match admit(t, &mut tcp, &mut facts).await {
+        Err(refusal) => Err(refusal),
+        Ok(()) => match &*t.side() {
+            Side::Server { acceptor, pins } => {
+                serve_conn(t, acceptor, pins, tcp, force, &mut facts).await
+            }
+            Side::Client {
+                connector,
+                server_name,
+            } => client_conn(t, connector, server_name, tcp, force, &mut facts).await,
+        },
     };
     let ms = start.elapsed().as_millis() as u64;
     let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let (sni, alpn, client, upstream) = (
+    let (sni, alpn, client, upstream, rule) = (
         text(&facts.sni),
         text(&facts.alpn),
         text(&facts.client),
         text(&facts.target),
+        text(&facts.rule),
     );
+    let via = facts.via.map_or_else(|| "-".into(), |v| v.to_string());
+    let peer = facts.peer;
     match result {
         Ok(Outcome {
             from_tls,
             to_tls,
             reason,
-        }) => tracing::info!(
-            tunnel = %t.name, conn = id, %peer, backend = t.backend,
-            sni, alpn, version = facts.version.unwrap_or("-"), resumed = facts.resumed, client, upstream,
-            bytes_from_tls = from_tls, bytes_to_tls = to_tls, duration_ms = ms,
-            reason = %reason,
-            "connection closed"
-        ),
-        Err(Refusal { category, error }) => tracing::warn!(
-            tunnel = %t.name, conn = id, %peer, backend = t.backend,
-            sni, client, upstream, duration_ms = ms, category, error = %error,
-            "connection refused"
-        ),
+        }) => {
+            t.metrics.closed(&t.name, from_tls, to_tls);
+            tracing::info!(
+                tunnel = %t.name, conn = id, %peer, via, backend = t.backend,
+                sni, alpn, version = facts.version.unwrap_or("-"), resumed = facts.resumed, client,
+                rule, upstream, bytes_from_tls = from_tls, bytes_to_tls = to_tls, duration_ms = ms,
+                reason = %reason,
+                "connection closed"
+            )
+        }
+        Err(Refusal {
+            category,
+            error,
+            handshake,
+        }) => {
+            t.metrics.closed(&t.name, 0, 0);
+            if handshake {
+                t.metrics.handshake_failed(&t.name, category);
+            } else {
+                t.metrics.refused(&t.name, category);
+            }
+            tracing::warn!(
+                tunnel = %t.name, conn = id, %peer, via, backend = t.backend,
+                sni, client, rule, upstream, duration_ms = ms, category, error = %error,
+                "connection refused"
+            )
+        }
+    }
+}
+
+/// Before TLS: a trusted balancer's PROXY header, when the tunnel takes
+/// them (and nobody else may connect).
+async fn admit(t: &Tunnel, tcp: &mut TcpStream, facts: &mut Facts) -> Result<(), Refusal> {
+    if t.proxy_sources.is_empty() {
+        return Ok(());
+    }
+    let from = facts.peer;
+    if !t.proxy_sources.iter().any(|n| n.contains(&from.ip())) {
+        return Err(Refusal::during_handshake(
+            "proxy_untrusted",
+            format!("{from} is not a configured balancer (accept_proxy_from)"),
+        ));
+    }
+    let deadline = t.spec.handshake_timeout.get();
+    match tokio::time::timeout(deadline, proxy_header::read_header(tcp)).await {
+        Ok(Ok(addresses)) => {
+            facts.via = Some(from);
+            if let Some((client, local)) = addresses {
+                facts.peer = client;
+                facts.local = Some(local);
+            }
+            Ok(())
+        }
+        Ok(Err(e)) => Err(Refusal::during_handshake("proxy_header", e)),
+        Err(_) => Err(Refusal::during_handshake(
+            "handshake_timeout",
+            "no PROXY header within the handshake timeout",
+        )),
     }
 }
 
@@ -112,19 +192,31 @@ async fn handle(t: &Tunnel, id: u64, tcp: TcpStream, peer: SocketAddr, force: &C
 struct Refusal {
     category: &'static str,
     error: String,
+    /// Whether it failed before the TLS handshake completed.
+    handshake: bool,
 }
 
 impl Refusal {
+    /// Refused after the handshake (routes, rules, the target).
     fn new(category: &'static str, error: impl std::fmt::Display) -> Self {
         Self {
             category,
             error: error.to_string(),
+            handshake: false,
+        }
+    }
+
+    /// The handshake (or what comes before it) failed.
+    fn during_handshake(category: &'static str, error: impl std::fmt::Display) -> Self {
+        Self {
+            handshake: true,
+            ..Self::new(category, error)
         }
     }
 
     fn from_io(e: std::io::Error) -> Self {
         let category = polytls::Error::from_io(&e).map_or("io", polytls::Error::category);
-        Self::new(category, io_to_cli("TLS handshake", e))
+        Self::during_handshake(category, io_to_cli("TLS handshake", e))
     }
 }
 
@@ -137,14 +229,16 @@ async fn serve_conn(
     facts: &mut Facts,
 ) -> Result<Outcome, Refusal> {
     let deadline = t.spec.handshake_timeout.get();
+    let began = Instant::now();
     let tls = tokio::select! {
         r = tokio::time::timeout(deadline, acceptor.accept(tcp)) => match r {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => return Err(Refusal::from_io(e)),
-            Err(_) => return Err(Refusal::new("handshake_timeout", "no handshake within the timeout")),
+            Err(_) => return Err(Refusal::during_handshake("handshake_timeout", "no handshake within the timeout")),
         },
-        () = force.cancelled() => return Err(Refusal::new("shutdown", "shutting down")),
+        () = force.cancelled() => return Err(Refusal::during_handshake("shutdown", "shutting down")),
     };
+    t.metrics.handshake_done(&t.name, began.elapsed());
     let info = tls.get_ref().1.info();
     facts.sni = info.sni.clone();
     facts.alpn = info
@@ -160,34 +254,60 @@ async fn serve_conn(
             format!("client certificate: {e}"),
         ));
     }
-    let target = match route(&t.spec, info.sni.as_deref()) {
-        Some(target) => target,
-        None => {
-            return Err(Refusal::new(
-                "no_route",
-                format!("no route for SNI {:?}", info.sni),
-            ))
-        }
+    let Some((target, route)) = route(&t.spec, info.sni.as_deref()) else {
+        return Err(Refusal::new(
+            "no_route",
+            format!("no route for SNI {:?}", info.sni),
+        ));
     };
+    // The route's rules when it has some, else the tunnel's.
+    let (rules, scope) = match route {
+        Some(r) if !r.allow.is_empty() => (&r.allow, format!("route {}", r.sni)),
+        _ => (&t.spec.allow, "tunnel".to_string()),
+    };
+    if !rules.is_empty() {
+        let names = info
+            .peer_chain
+            .first()
+            .map(|c| Names::of(c.as_ref()))
+            .unwrap_or_default();
+        match rules.matching(&names) {
+            Some(rule) => facts.rule = Some(format!("{scope}: {rule}")),
+            None => {
+                facts.rule = Some(format!("{scope}: no match"));
+                return Err(Refusal::new(
+                    "access_denied",
+                    format!("client certificate ({names}) matches no allow rule of the {scope}"),
+                ));
+            }
+        }
+    }
     facts.target = Some(target.to_string());
-    let plain = match tokio::time::timeout(deadline, TcpStream::connect(target)).await {
+    let mut plain = match tokio::time::timeout(deadline, TcpStream::connect(target)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(Refusal::new("target_unreachable", e)),
         Err(_) => return Err(Refusal::new("target_unreachable", "connect timed out")),
     };
     let _ = plain.set_nodelay(true);
+    if let (Some(version), Some(local)) = (t.spec.send_proxy, facts.local) {
+        if let Err(e) = proxy_header::send_header(&mut plain, version, facts.peer, local).await {
+            return Err(Refusal::new("target_unreachable", e));
+        }
+    }
     let idle = t.spec.idle_timeout.get();
     Ok(pump(tls, plain, t.spec.buffer_size.usize(), idle, force).await)
 }
 
-fn route<'a>(spec: &'a TunnelSettings, sni: Option<&str>) -> Option<&'a str> {
+/// The target for `sni`, and the route that chose it (none for the
+/// tunnel's default target).
+fn route<'a>(spec: &'a TunnelSettings, sni: Option<&str>) -> Option<(&'a str, Option<&'a Route>)> {
     sni.and_then(|name| {
         spec.routes
             .iter()
             .find(|r| r.sni.eq_ignore_ascii_case(name))
-            .map(|r| r.target.as_str())
+            .map(|r| (r.target.as_str(), Some(r)))
     })
-    .or(spec.target.as_deref())
+    .or(spec.target.as_deref().map(|t| (t, None)))
 }
 
 async fn client_conn(
@@ -207,17 +327,20 @@ async fn client_conn(
             .await
             .map_err(|e| Refusal::new("target_unreachable", e))?;
         let _ = tcp.set_nodelay(true);
-        connector
+        let began = Instant::now();
+        let tls = connector
             .connect(server_name, tcp)
             .await
-            .map_err(Refusal::from_io)
+            .map_err(Refusal::from_io)?;
+        t.metrics.handshake_done(&t.name, began.elapsed());
+        Ok(tls)
     };
     let tls = tokio::select! {
         r = tokio::time::timeout(deadline, connect) => match r {
             Ok(r) => r,
-            Err(_) => Err(Refusal::new("handshake_timeout", "no handshake within the timeout")),
+            Err(_) => Err(Refusal::during_handshake("handshake_timeout", "no handshake within the timeout")),
         },
-        () = force.cancelled() => Err(Refusal::new("shutdown", "shutting down")),
+        () = force.cancelled() => Err(Refusal::during_handshake("shutdown", "shutting down")),
     };
     let tls = match tls {
         Ok(tls) => tls,

@@ -15,6 +15,10 @@
 //! - One log event per connection with tunnel, peer, SNI, ALPN, backend,
 //!   version, client certificate subject, bytes each way, duration and the
 //!   close reason; refusals are logged as warnings with the error category.
+//! - CRLs (`crls`, reloaded like certificates), allow rules on the client
+//!   certificate's names per tunnel and per route ([`access`]), the PROXY
+//!   protocol in from balancers and out to the target ([`proxy_header`]),
+//!   and Prometheus metrics with a health check ([`metrics`]).
 
 //! - `--check` loads everything (files, keys, certificates, ticket keys)
 //!   and exits: 0 if the configuration is good, 2 if not.
@@ -24,9 +28,12 @@
 //! change), `conn` (accepting and serving one connection, and its log line)
 //! and [`proxy`] (moving bytes), with the process lifecycle here.
 
+pub mod access;
 pub mod config;
 mod conn;
+pub mod metrics;
 pub mod proxy;
+pub mod proxy_header;
 mod reload;
 
 use std::sync::Arc;
@@ -44,8 +51,9 @@ use reload::Tunnel;
 pub async fn run(args: TunnelArgs) -> Result<()> {
     let config = args.load()?;
     if args.check {
+        let metrics = Arc::new(metrics::Metrics::new());
         for spec in config.tunnels {
-            let t = Tunnel::new(spec)?;
+            let t = Tunnel::new(spec, metrics.clone())?;
             println!("tunnel {}: configuration OK ({})", t.name, t.backend);
         }
         return Ok(());
@@ -61,10 +69,11 @@ pub async fn serve(
     let stop = CancellationToken::new();
     let force = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let metrics = Arc::new(metrics::Metrics::new());
     let mut tunnels = Vec::new();
     let mut listeners = Vec::new();
     for spec in config.tunnels {
-        let tunnel = Arc::new(Tunnel::new(spec)?);
+        let tunnel = Arc::new(Tunnel::new(spec, metrics.clone())?);
         let listener = crate::net::bind_listener(tunnel.spec.listen())
             .await
             .context(format!(
@@ -86,6 +95,16 @@ pub async fn serve(
         listeners.push((tunnel, listener));
     }
     let mut loops = tokio::task::JoinSet::new();
+    if let Some(addr) = &config.globals.metrics_listen {
+        let listener = crate::net::bind_listener(addr)
+            .await
+            .context(format!("metrics: binding {addr}"))?;
+        let local = listener.local_addr().context("reading the local address")?;
+        println!("metrics listening on {local}");
+        tracing::info!(addr = %local, "metrics and health listening");
+        // Until the drain ends: the health check reports the drain.
+        loops.spawn(metrics::serve(metrics.clone(), listener, force.clone()));
+    }
     for (tunnel, listener) in listeners {
         loops.spawn(conn::accept_loop(
             tunnel,
@@ -109,9 +128,9 @@ pub async fn serve(
         drain_timeout = drain.as_secs_f64(),
         "shutting down: not accepting; draining"
     );
+    metrics.set_draining();
     stop.cancel();
     tracker.close();
-    while loops.join_next().await.is_some() {}
     if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
         tracing::warn!(
             open = tracker.len(),
@@ -120,6 +139,8 @@ pub async fn serve(
         force.cancel();
         tracker.wait().await;
     }
+    force.cancel();
+    while loops.join_next().await.is_some() {}
     tracing::info!("stopped");
     Ok(())
 }

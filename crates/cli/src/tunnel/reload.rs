@@ -12,7 +12,11 @@ use polytls::{Backend, DynClientDriver, DynServerDriver, SpkiPin};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
+use ipnet::IpNet;
+
 use super::config::{Mode, TunnelSettings};
+use super::metrics::Metrics;
+use super::proxy_header;
 use crate::error::{CliError, Context, Result};
 use crate::tls::ClientAuthMode;
 
@@ -36,10 +40,14 @@ pub(super) struct Tunnel {
     side: RwLock<Arc<Side>>,
     stamps: Mutex<Vec<Option<(SystemTime, u64)>>>,
     pub(super) ids: AtomicU64,
+    /// Balancers that may connect, each with a PROXY header first (empty:
+    /// anyone, without one).
+    pub(super) proxy_sources: Vec<IpNet>,
+    pub(super) metrics: Arc<Metrics>,
 }
 
 impl Tunnel {
-    pub(super) fn new(spec: TunnelSettings) -> Result<Self> {
+    pub(super) fn new(spec: TunnelSettings, metrics: Arc<Metrics>) -> Result<Self> {
         let name = spec.display_name();
         let backend = spec.tls.backend()?.name();
         let side = build_side(&spec).map_err(|e| match e {
@@ -47,6 +55,8 @@ impl Tunnel {
             other => other,
         })?;
         let stamps = stamps(&spec.files());
+        let proxy_sources =
+            proxy_header::parse_sources(&spec.accept_proxy_from).map_err(CliError::Config)?;
         Ok(Self {
             spec,
             name,
@@ -54,6 +64,8 @@ impl Tunnel {
             side: RwLock::new(Arc::new(side)),
             stamps: Mutex::new(stamps),
             ids: AtomicU64::new(0),
+            proxy_sources,
+            metrics,
         })
     }
 
@@ -67,9 +79,11 @@ impl Tunnel {
         match build_side(&self.spec) {
             Ok(side) => {
                 *self.side.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(side);
+                self.metrics.reloaded(&self.name, true);
                 tracing::info!(tunnel = %self.name, why, "TLS configuration reloaded");
             }
             Err(e) => {
+                self.metrics.reloaded(&self.name, false);
                 tracing::error!(tunnel = %self.name, why, error = %e, "reload failed; keeping the previous configuration");
             }
         }

@@ -209,6 +209,9 @@ pub fn pki(dir: &Path, clients: &[&str]) -> PathBuf {
         key: KeyAlg::Ecdsa,
         days: polytls_cli::values::Count::of(30),
         force: true,
+        revoke: vec![],
+        crl: false,
+        crl_days: polytls_cli::values::Count::of(30),
     })
     .expect("certs");
     dir.to_path_buf()
