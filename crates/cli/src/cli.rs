@@ -34,5 +34,5 @@ pub enum Command {
     /// Connect, print the negotiated session, pipe stdin/stdout.
     Connect(ConnectArgs),
     /// Run TLS tunnels (stunnel-style) from flags or a TOML file.
-    Tunnel(TunnelArgs),
+    Tunnel(Box<TunnelArgs>),
 }

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::run(args))),
-        Command::Tunnel(args) => runtime().and_then(|rt| rt.block_on(tunnel::run(args))),
+        Command::Tunnel(args) => runtime().and_then(|rt| rt.block_on(tunnel::run(*args))),
         Command::Connect(args) => {
             let result = runtime().and_then(|rt| rt.block_on(connect::run(args)));
             // stdin may still be blocked in a reader thread; don't wait for it.

@@ -11,7 +11,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use polytls::{Backend, TicketKey, TicketKeys};
@@ -60,40 +60,15 @@ fn tunnel(dir: &Path, name: &str, backend: &str, target: &str, keys: &str) -> (P
 /// HAProxy in TCP mode, round robin over `servers`; returns it and its
 /// address once its monitor answers.
 fn haproxy(dir: &Path, servers: &[&str]) -> (Proc, String) {
-    let (port, health) = (free_port(), free_port());
+    let port = free_port();
     let mut cfg = format!(
-        "global\n    maxconn 256\n\ndefaults\n    mode tcp\n    timeout connect 5s\n    \
-         timeout client 30s\n    timeout server 30s\n\nfrontend health\n    mode http\n    \
-         bind 127.0.0.1:{health}\n    monitor-uri /health\n\nfrontend fleet\n    \
-         bind 127.0.0.1:{port}\n    default_backend tunnels\n\nbackend tunnels\n    \
-         balance roundrobin\n"
+        "frontend fleet\n    bind 127.0.0.1:{port}\n    default_backend tunnels\n\n\
+         backend tunnels\n    balance roundrobin\n"
     );
     for (i, s) in servers.iter().enumerate() {
         cfg.push_str(&format!("    server t{i} {s}\n"));
     }
-    std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
-    assert!(
-        std::process::Command::new("haproxy")
-            .arg("-v")
-            .output()
-            .is_ok(),
-        "haproxy is required (cargo xtask test installs it)"
-    );
-    let p = Proc::spawn("haproxy", &["-db", "-f", "haproxy.cfg"], dir);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", health)) {
-            let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-            let mut resp = String::new();
-            let _ = s.read_to_string(&mut resp);
-            if resp.starts_with("HTTP/1.") && resp.contains(" 200 ") {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "haproxy did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (p, format!("127.0.0.1:{port}"))
+    (haproxy_with(dir, &cfg), format!("127.0.0.1:{port}"))
 }
 
 /// Two connections from one client context through `addr`; whether each

@@ -277,6 +277,7 @@ pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, stop: Cancellat
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

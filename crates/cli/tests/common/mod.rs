@@ -396,3 +396,61 @@ pub fn read_n(r: &mut impl std::io::Read, n: usize) -> std::io::Result<Vec<u8>> 
     r.read_exact(&mut buf)?;
     Ok(buf)
 }
+
+/// HAProxy (TCP mode by default) with `sections` (frontends, backends)
+/// after a global/defaults preamble and a health frontend; returns once the
+/// health frontend answers. Killed on drop.
+pub fn haproxy_with(dir: &Path, sections: &str) -> Proc {
+    use std::io::Read;
+    let health = free_port();
+    let cfg = format!(
+        "global\n    maxconn 1024\n\ndefaults\n    mode tcp\n    timeout connect 5s\n    \
+         timeout client 30s\n    timeout server 30s\n\nfrontend health\n    mode http\n    \
+         bind 127.0.0.1:{health}\n    monitor-uri /health\n\n{sections}"
+    );
+    std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
+    assert!(
+        Command::new("haproxy").arg("-v").output().is_ok(),
+        "haproxy is required (cargo xtask test installs it)"
+    );
+    let p = Proc::spawn("haproxy", &["-db", "-f", "haproxy.cfg"], dir);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", health)) {
+            let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+            let mut resp = String::new();
+            let _ = s.read_to_string(&mut resp);
+            if resp.starts_with("HTTP/1.") && resp.contains(" 200 ") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "haproxy did not start: {}",
+            p.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    p
+}
+
+/// A plain HTTP/1.0 GET of `path` at `addr`: (status, body).
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
