@@ -135,7 +135,7 @@ fn main() -> ExitCode {
                  commands:\n  \
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
                  compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
-                 compare --tunnel [--quick]   the polytls tunnel beside stunnel4\n  \
+                 compare --tunnel [--quick]   the polytls tunnel beside stunnel4, nginx, HAProxy\n  \
                  fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \
                  matrix    every client backend x every server backend, across processes\n  \
                  deps      only install the system packages"

@@ -7,7 +7,8 @@ use std::process::Command;
 /// `openssl` tool and curl as external peers in tests; the system trust
 /// store for `Roots::platform()`; redis-server behind the tunnel in its tests
 /// and stunnel4 beside it in `compare --tunnel`; haproxy in front of a fleet
-/// of tunnels in their tests; nginx behind the hyper connector's tests;
+/// of tunnels in their tests; nginx behind the hyper connector's tests and,
+/// with its stream module, beside the tunnel in `compare --tunnel`;
 /// valgrind for the instruction counts of
 /// `compare`.
 pub(crate) const ALL: &[&str] = &[
@@ -16,6 +17,7 @@ pub(crate) const ALL: &[&str] = &[
     "stunnel4",
     "haproxy",
     "nginx",
+    "libnginx-mod-stream",
     "pkg-config",
     "openssl",
     "curl",
