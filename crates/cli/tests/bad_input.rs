@@ -172,3 +172,92 @@ fn numeric_toml_keys() {
         }
     }
 }
+
+/// The operator settings, tried wrong: a CRL file of garbage, an empty or
+/// truncated CRL, a URI prefix without its slash, an empty allow rule, a
+/// balancer address that is no address, `--crl` with client auth `none`,
+/// `--crl-scope` without `--crl`, allow rules in client mode. Each is a
+/// clear error naming what is wrong, exit code 2, no panic.
+#[test]
+fn operator_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pki(&dir.join("pki"), &["alice"]);
+    let pki_dir = dir.join("pki");
+    std::fs::write(pki_dir.join("garbage.crl"), "not a CRL\n").unwrap();
+    std::fs::write(pki_dir.join("empty.crl"), "").unwrap();
+    // A real CRL cut in half.
+    polytls_cli::certs::run(&polytls_cli::certs::CertsArgs {
+        dir: pki_dir.clone(),
+        server: vec![],
+        server_file: "server".into(),
+        client: vec![],
+        key: polytls_cli::certs::KeyAlg::Ecdsa,
+        days: polytls_cli::values::Count::of(30),
+        force: true,
+        revoke: vec!["alice".into()],
+        crl: false,
+        crl_days: polytls_cli::values::Count::of(30),
+    })
+    .unwrap();
+    let crl = std::fs::read_to_string(pki_dir.join("crl.pem")).unwrap();
+    std::fs::write(pki_dir.join("cut.crl"), &crl[..crl.len() / 2]).unwrap();
+    let with = |extra: &[&str]| {
+        let mut args = TUNNEL.to_vec();
+        args.extend_from_slice(extra);
+        polytls(dir, &args)
+    };
+    for (args, names) in [
+        (vec!["--crl", "pki/garbage.crl"], "garbage.crl"),
+        (vec!["--crl", "pki/empty.crl"], "empty.crl"),
+        (vec!["--crl", "pki/cut.crl"], "cut.crl"),
+        (vec!["--crl", "pki/missing.crl"], "missing.crl"),
+        (
+            vec!["--allow-uri-prefix", "spiffe://example.org"],
+            "must end in '/'",
+        ),
+        (vec!["--allow-cn", ""], "empty"),
+        (vec!["--accept-proxy-from", "10.0.0.500"], "10.0.0.500"),
+        (vec!["--accept-proxy-from", "10.0.0.0/33"], "10.0.0.0/33"),
+        (
+            vec!["--crl", "pki/crl.pem", "--client-auth", "none"],
+            "--crl",
+        ),
+        (vec!["--crl-scope", "leaf"], "--crl-scope needs --crl"),
+        (
+            vec!["--allow-cn", "alice", "--client-auth", "optional"],
+            "client_auth",
+        ),
+    ] {
+        refused(&with(&args), names, &args.join(" "));
+    }
+    // Allow rules and send_proxy are for server mode.
+    for extra in [["--allow-cn", "alice"], ["--send-proxy", "v2"]] {
+        let mut args = vec![
+            "tunnel",
+            "--check",
+            "--mode",
+            "client",
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            "127.0.0.1:9",
+            "--ca",
+            "pki/ca.pem",
+        ];
+        args.extend_from_slice(&extra);
+        refused(&polytls(dir, &args), "server mode", extra[0]);
+    }
+    // The good CRL and rules pass.
+    let out = with(&[
+        "--crl",
+        "pki/crl.pem",
+        "--allow-uri-prefix",
+        "spiffe://example.org/",
+        "--accept-proxy-from",
+        "10.0.0.0/8",
+        "--send-proxy",
+        "v1",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+}
