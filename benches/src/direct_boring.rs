@@ -92,7 +92,8 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
     };
     b.set_min_proto_version(Some(v)).expect("min");
     b.set_max_proto_version(Some(v)).expect("max");
-    b.set_curves_list("X25519:P-256").expect("groups");
+    let groups = p.group.map_or("X25519:P-256", |g| g.openssl_name());
+    b.set_curves_list(groups).expect("groups");
     b.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
     match p.suite {
         Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),

@@ -53,7 +53,10 @@ pub struct DirectFactory {
 
 fn provider(p: &Params) -> Arc<CryptoProvider> {
     let mut provider = aws_lc_rs::default_provider();
-    provider.kx_groups = vec![aws_lc_rs::kx_group::X25519, aws_lc_rs::kx_group::SECP256R1];
+    provider.kx_groups = match p.group {
+        Some(polytls_api::NamedGroup::X25519MLKEM768) => vec![aws_lc_rs::kx_group::X25519MLKEM768],
+        _ => vec![aws_lc_rs::kx_group::X25519, aws_lc_rs::kx_group::SECP256R1],
+    };
     if let Some(s) = p.suite {
         provider.cipher_suites = aws_lc_rs::ALL_CIPHER_SUITES
             .iter()

@@ -75,6 +75,9 @@ pub struct Params {
     pub resumption: bool,
     /// Pinned cipher suite, if any.
     pub suite: Option<CipherSuite>,
+    /// The one key-exchange group, if not the default X25519 (with P-256
+    /// listed for TLS 1.2 ECDSA).
+    pub group: Option<NamedGroup>,
 }
 
 impl Params {
@@ -92,7 +95,10 @@ impl Params {
             // X25519 first, so it is what both ends use; P-256 listed too
             // because in TLS 1.2 the group list also names the curves an
             // ECDSA certificate may use (RFC 8422).
-            common.groups = Some(vec![NamedGroup::X25519, NamedGroup::SECP256R1]);
+            common.groups = Some(match self.group {
+                Some(g) => vec![g],
+                None => vec![NamedGroup::X25519, NamedGroup::SECP256R1],
+            });
             common.resumption = self.resumption;
             common.cipher_suites = self.suite.map(|s| vec![s]);
         }
@@ -276,6 +282,7 @@ pub fn handshake_cases() -> Vec<(&'static str, Params)> {
         mutual,
         resumption,
         suite: None,
+        group: None,
     };
     use KeyType::*;
     use ProtocolVersion::*;
@@ -284,10 +291,61 @@ pub fn handshake_cases() -> Vec<(&'static str, Params)> {
         ("tls12-ecdsa-full", p(Tls12, EcdsaP256, false, false)),
         ("tls13-rsa-full", p(Tls13, Rsa2048, false, false)),
         ("tls12-rsa-full", p(Tls12, Rsa2048, false, false)),
+        ("tls13-p384-full", p(Tls13, EcdsaP384, false, false)),
+        ("tls13-ed25519-full", p(Tls13, Ed25519, false, false)),
+        ("tls13-rsa4096-full", p(Tls13, Rsa4096, false, false)),
+        (
+            "tls13-x25519mlkem768-full",
+            Params {
+                group: Some(NamedGroup::X25519MLKEM768),
+                ..p(Tls13, EcdsaP256, false, false)
+            },
+        ),
         ("tls13-ecdsa-mtls", p(Tls13, EcdsaP256, true, false)),
         ("tls13-ecdsa-resumed", p(Tls13, EcdsaP256, false, true)),
         ("tls12-ecdsa-resumed", p(Tls12, EcdsaP256, false, true)),
     ]
+}
+
+/// Why `backend` cannot run the case `p`, if it cannot (the report shows
+/// the row as "n/a" with this reason, never leaves it out).
+pub fn unsupported<B: Backend>(backend: &B, p: &Params) -> Option<String> {
+    use polytls_api::Capability;
+    let needs = [
+        p.resumption.then_some(Capability::ClientResumption),
+        p.group.map(Capability::Group),
+        (p.key == KeyType::Ed25519).then_some(Capability::Ed25519),
+        (p.key == KeyType::Rsa4096).then_some(Capability::Rsa4096),
+    ];
+    needs
+        .into_iter()
+        .flatten()
+        .find(|c| !backend.supports(*c))
+        .map(|c| format!("{} lacks {c:?}", backend.name()))
+}
+
+/// Records that `id` (a benchmark group) cannot run on this backend, for the
+/// report: `target/polytls-report/unsupported.jsonl`, one line per case.
+pub fn record_unsupported(id: &str, reason: &str) {
+    eprintln!("n/a {id}: {reason}");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        })
+        .join("polytls-report");
+    let line = serde_json::json!({ "id": id, "reason": reason }).to_string();
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("unsupported.jsonl"))
+    {
+        use std::io::Write as _;
+        let _ = writeln!(f, "{line}");
+    }
 }
 
 /// Bulk suites. TLS 1.2 suites so that every backend can pin them (BoringSSL
@@ -315,6 +373,7 @@ pub fn bulk_params(suite: CipherSuite) -> Params {
         mutual: false,
         resumption: false,
         suite: Some(suite),
+        group: None,
     }
 }
 
@@ -388,8 +447,8 @@ pub fn run<B: Backend, D: Factory>(
 ) {
     let name = backend.name();
     for (case, params) in handshake_cases() {
-        if params.resumption && !backend.supports(polytls_api::Capability::ClientResumption) {
-            eprintln!("skipping handshake/{case}/{name}: no client-side resumption");
+        if let Some(why) = unsupported(backend, &params) {
+            record_unsupported(&format!("handshake/{case}/{name}"), &why);
             continue;
         }
         let mut g = c.benchmark_group(format!("handshake/{case}/{name}"));

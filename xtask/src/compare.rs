@@ -64,6 +64,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
     let started = SystemTime::now();
     let target = target_dir();
+    let unsupported_log = target.join("polytls-report").join("unsupported.jsonl");
+    let _ = std::fs::remove_file(&unsupported_log);
     let runners: Vec<_> = RUNNERS
         .iter()
         .filter(|(name, _, _)| {
@@ -124,6 +126,21 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let results = collect(&target.join("criterion"), started)?;
     let mut report = Report::build(&results, &instr);
     report.memory = collect_memory(&target.join("polytls-report"), started);
+    // Cases a backend cannot run, as the bench binaries recorded them.
+    let mut unsupported: Vec<(String, String)> = std::fs::read_to_string(&unsupported_log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v["id"].as_str()?.to_owned(),
+                v["reason"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    unsupported.sort();
+    unsupported.dedup();
+    report.unsupported = unsupported;
     println!("{}", report.table());
     let dir = target.join("polytls-report");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

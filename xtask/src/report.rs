@@ -25,6 +25,8 @@ pub(crate) struct Report {
     limits: BTreeMap<String, f64>,
     /// Per backend: bytes per idle session, polytls and direct.
     pub(crate) memory: Vec<Value>,
+    /// Cases a backend cannot run: (benchmark group, why).
+    pub(crate) unsupported: Vec<(String, String)>,
 }
 
 impl Report {
@@ -87,6 +89,7 @@ impl Report {
             rows,
             limits,
             memory: Vec::new(),
+            unsupported: Vec::new(),
         }
     }
 
@@ -174,6 +177,9 @@ impl Report {
                 copy / 1000.0
             );
         }
+        for (id, why) in &self.unsupported {
+            let _ = writeln!(s, "{id:<59} n/a: {why}");
+        }
         let _ = writeln!(
             s,
             "\noverhead: polytls median / direct median - 1 (same side, same case); \
@@ -197,10 +203,13 @@ instr Δ: polytls / direct instructions per operation - 1 (callgrind, same side,
                 })
             })
             .collect();
-        serde_json::to_string_pretty(
-            &serde_json::json!({ "rows": rows, "limits_ns": self.limits, "memory_bytes": self.memory }),
-        )
-            .unwrap_or_default()
+        serde_json::to_string_pretty(&serde_json::json!({
+            "rows": rows, "limits_ns": self.limits, "memory_bytes": self.memory,
+            "unsupported": self.unsupported.iter()
+                .map(|(id, why)| serde_json::json!({ "id": id, "reason": why }))
+                .collect::<Vec<_>>(),
+        }))
+        .unwrap_or_default()
     }
 
     pub(crate) fn html(&self) -> String {
@@ -269,6 +278,14 @@ throughput shows MiB/s (longer is faster).</p>",
 /// that side makes and verifies (every certificate in the test PKI is signed
 /// with ECDSA P-256; leaves are ECDSA P-256 or RSA-2048).
 fn handshake_floor(case: &str, side: &str, lim: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
+    // The limits measure X25519, ECDSA P-256 and RSA-2048 only: no floor
+    // for the other key types and groups rather than a wrong one.
+    if ["p384", "ed25519", "rsa4096", "mlkem"]
+        .iter()
+        .any(|k| case.contains(k))
+    {
+        return None;
+    }
     let kx = lim("crypto/x25519-keygen-agree")?;
     if case.contains("resumed") {
         return case.starts_with("tls13").then_some(kx);
