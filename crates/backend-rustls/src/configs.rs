@@ -206,6 +206,26 @@ impl std::fmt::Display for RngFailure {
 
 impl std::error::Error for RngFailure {}
 
+/// The revocation policy of `polytls_api::revocation` on a rustls verifier
+/// builder (the client and server verifier builders are different types
+/// with the same methods): the CRLs, expired ones refused, unknown status
+/// refused (rustls' default), the leaf only for `EndEntity`.
+macro_rules! with_revocation {
+    ($builder:expr, $rev:expr) => {{
+        let rev: &polytls_api::Revocation = $rev;
+        let mut b = $builder;
+        if !rev.is_empty() {
+            b = b
+                .with_crls(rev.crls().iter().cloned())
+                .enforce_revocation_expiration();
+            if rev.scope == RevocationScope::EndEntity {
+                b = b.only_check_end_entity_revocation();
+            }
+        }
+        b
+    }};
+}
+
 pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> {
     let provider = provider(&cfg.common)?;
     let verifier = match &cfg.client_auth {
@@ -216,16 +236,9 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
             if matches!(cfg.client_auth, ClientAuth::Optional(_)) {
                 b = b.allow_unauthenticated();
             }
-            let rev = &cfg.client_revocation;
-            if !rev.is_empty() {
-                b = b
-                    .with_crls(rev.crls().iter().cloned())
-                    .enforce_revocation_expiration();
-                if rev.scope == RevocationScope::EndEntity {
-                    b = b.only_check_end_entity_revocation();
-                }
-            }
-            b.build().map_err(|e| verifier_error("client", e))?
+            with_revocation!(b, &cfg.client_revocation)
+                .build()
+                .map_err(|e| verifier_error("client", e))?
         }
     };
     let resolver = SniResolver {
@@ -278,22 +291,13 @@ pub(crate) fn client_config(
     let webpki = if cfg.roots.is_empty() {
         None
     } else {
-        Some({
-            let mut b = WebPkiServerVerifier::builder_with_provider(
-                root_store(&cfg.roots)?,
-                provider.clone(),
-            );
-            let rev = &cfg.revocation;
-            if !rev.is_empty() {
-                b = b
-                    .with_crls(rev.crls().iter().cloned())
-                    .enforce_revocation_expiration();
-                if rev.scope == RevocationScope::EndEntity {
-                    b = b.only_check_end_entity_revocation();
-                }
-            }
-            b.build().map_err(|e| verifier_error("server", e))?
-        })
+        let b =
+            WebPkiServerVerifier::builder_with_provider(root_store(&cfg.roots)?, provider.clone());
+        Some(
+            with_revocation!(b, &cfg.revocation)
+                .build()
+                .map_err(|e| verifier_error("server", e))?,
+        )
     };
     let verifier = Arc::new(Verifier {
         webpki,
