@@ -400,3 +400,280 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         &self.d
     }
 }
+
+/// The state machine once, over a scripted fake library: what it does with
+/// each answer of `SSL_do_handshake` / `SSL_read`, with and without
+/// `SSL_peek`, independently of OpenSSL and BoringSSL.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use std::collections::VecDeque;
+    use std::io::Read as _;
+
+    use polytls_api::CertificateError as Cert;
+
+    use super::*;
+    use crate::errors::Reasons;
+
+    static LIB: Library = Library {
+        name: "fake",
+        reasons: Reasons {
+            lib_ssl: 20,
+            certificate_verify_failed: 134,
+            no_client_certificate: 199,
+            no_shared_cipher: &[193],
+            no_shared_group: &[410],
+            no_shared_sigalg: &[376],
+            no_shared_version: &[258],
+            no_application_protocol: &[235],
+            unexpected_eof: None,
+        },
+    };
+
+    #[derive(Debug)]
+    struct FakeError(Failure);
+
+    impl std::fmt::Display for FakeError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "fake failure {:?}", self.0)
+        }
+    }
+
+    impl std::error::Error for FakeError {}
+
+    fn fail(code: Code, reasons: &[i32]) -> FakeError {
+        FakeError(Failure {
+            code,
+            io_error: false,
+            reasons: reasons.iter().map(|r| (20, *r)).collect(),
+        })
+    }
+
+    /// What the fake's `SSL_do_handshake` answers, in turn.
+    #[derive(Debug)]
+    enum Step {
+        Want,
+        Done,
+        Fail(Code, Vec<i32>),
+    }
+
+    /// A library whose handshake follows a script and whose records are
+    /// plain bytes: every input byte is a plaintext byte; `close` is the
+    /// peer's close_notify once the input is read.
+    #[derive(Debug, Default)]
+    struct Fake {
+        io: MemIo,
+        script: VecDeque<Step>,
+        has_peek: bool,
+        plaintext: VecDeque<u8>,
+        close: bool,
+        written: Vec<u8>,
+        verify: i32,
+    }
+
+    impl Fake {
+        fn pull(&mut self) {
+            let mut buf = [0u8; 64];
+            while let Ok(n) = self.io.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                self.plaintext.extend(&buf[..n]);
+            }
+        }
+
+        fn answer(
+            &mut self,
+            buf: &mut [u8],
+            consume: bool,
+        ) -> std::result::Result<usize, FakeError> {
+            self.pull();
+            if self.plaintext.is_empty() {
+                return Err(if self.close {
+                    fail(Code::ZeroReturn, &[])
+                } else if self.io.is_eof() {
+                    fail(Code::Syscall, &[])
+                } else {
+                    fail(Code::WouldBlock, &[])
+                });
+            }
+            let n = buf.len().min(self.plaintext.len());
+            for (i, b) in buf.iter_mut().take(n).enumerate() {
+                *b = self.plaintext[i];
+            }
+            if consume {
+                self.plaintext.drain(..n);
+            }
+            Ok(n)
+        }
+    }
+
+    impl SslDriver for Fake {
+        type Error = FakeError;
+        fn library() -> &'static Library {
+            &LIB
+        }
+        fn failure(e: &FakeError) -> Failure {
+            e.0.clone()
+        }
+        fn io(&self) -> &MemIo {
+            &self.io
+        }
+        fn io_mut(&mut self) -> &mut MemIo {
+            &mut self.io
+        }
+        fn handshake(&mut self) -> std::result::Result<(), FakeError> {
+            match self.script.pop_front().unwrap_or(Step::Done) {
+                Step::Want => Err(fail(Code::WouldBlock, &[])),
+                Step::Done => Ok(()),
+                Step::Fail(code, reasons) => Err(fail(code, &reasons)),
+            }
+        }
+        fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, FakeError> {
+            self.answer(buf, true)
+        }
+        fn peek(&mut self, buf: &mut [u8]) -> Option<std::result::Result<usize, FakeError>> {
+            self.has_peek.then(|| self.answer(buf, false))
+        }
+        fn write(&mut self, data: &[u8]) -> std::result::Result<usize, FakeError> {
+            self.written.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn shutdown(&mut self) {}
+        fn pending(&self) -> usize {
+            self.plaintext.len()
+        }
+        fn verify_result(&self) -> i32 {
+            self.verify
+        }
+        fn version(&self) -> Option<ProtocolVersion> {
+            Some(ProtocolVersion::Tls13)
+        }
+        fn cipher_suite(&self) -> Option<CipherSuite> {
+            None
+        }
+        fn group(&self) -> Option<NamedGroup> {
+            None
+        }
+        fn alpn(&self) -> Option<&[u8]> {
+            None
+        }
+        fn sni(&self) -> Option<String> {
+            None
+        }
+        fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
+            None
+        }
+        fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
+            Vec::new()
+        }
+        fn resumed(&self) -> bool {
+            false
+        }
+        fn session_der(&self) -> Option<Vec<u8>> {
+            None
+        }
+        fn export_keying_material(&self, _: &mut [u8], _: &[u8], _: Option<&[u8]>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn session(script: Vec<Step>, has_peek: bool) -> OsslSession<Fake> {
+        let fake = Fake {
+            script: script.into(),
+            has_peek,
+            ..Fake::default()
+        };
+        OsslSession::client(fake, None).unwrap()
+    }
+
+    fn feed(s: &mut OsslSession<Fake>, bytes: &[u8]) {
+        let mut r = bytes;
+        while !r.is_empty() {
+            s.read_tls(&mut r).unwrap();
+        }
+    }
+
+    fn read_all(s: &mut OsslSession<Fake>) -> (Vec<u8>, ReadOutcome) {
+        let mut got = Vec::new();
+        loop {
+            let mut buf = [0u8; 4];
+            match s.read(&mut buf).unwrap() {
+                ReadOutcome::Data(n) => got.extend_from_slice(&buf[..n]),
+                other => return (got, other),
+            }
+        }
+    }
+
+    #[test]
+    fn want_read_waits_and_early_writes_go_out_when_the_handshake_ends() {
+        let mut s = session(vec![Step::Want, Step::Want, Step::Done], true);
+        assert!(s.is_handshaking());
+        assert_eq!(s.write(b"early").unwrap(), 5);
+        assert!(matches!(
+            s.read(&mut [0; 4]).unwrap(),
+            ReadOutcome::NeedInput
+        ));
+        s.process_new_packets().unwrap();
+        assert!(s.is_handshaking(), "still wants input");
+        assert!(
+            s.d.written.is_empty(),
+            "nothing written before the handshake ends"
+        );
+        s.process_new_packets().unwrap();
+        assert!(!s.is_handshaking());
+        assert_eq!(s.d.written, b"early");
+    }
+
+    #[test]
+    fn a_failed_handshake_is_mapped_by_reason_and_verify_result() {
+        let mut s = session(vec![Step::Want, Step::Fail(Code::Ssl, vec![134])], true);
+        s.d.verify = 23;
+        assert!(matches!(
+            s.process_new_packets(),
+            Err(Error::InvalidCertificate(Cert::Revoked))
+        ));
+        let mut s = session(vec![Step::Want, Step::Fail(Code::Ssl, vec![1040])], true);
+        assert!(matches!(
+            s.process_new_packets(),
+            Err(Error::AlertReceived(a)) if a.0 == 40
+        ));
+    }
+
+    #[test]
+    fn data_then_close_notify_is_a_clean_end_with_and_without_peek() {
+        for has_peek in [true, false] {
+            let mut s = session(vec![Step::Done], has_peek);
+            feed(&mut s, b"hello, world");
+            s.d.close = true;
+            s.process_new_packets().unwrap();
+            // Without SSL_peek one byte was read ahead; none is lost.
+            assert_eq!(s.stash.is_some(), !has_peek);
+            let (got, end) = read_all(&mut s);
+            assert_eq!(got, b"hello, world", "peek: {has_peek}");
+            assert!(matches!(end, ReadOutcome::Closed), "peek: {has_peek}");
+            assert!(!s.wants_read());
+        }
+    }
+
+    #[test]
+    fn eof_without_close_notify_is_an_error_not_an_end() {
+        for has_peek in [true, false] {
+            let mut s = session(vec![Step::Done], has_peek);
+            feed(&mut s, b"partial");
+            s.read_tls(&mut &b""[..]).unwrap(); // the transport's EOF
+            s.process_new_packets().unwrap();
+            let mut got = Vec::new();
+            let err = loop {
+                let mut buf = [0u8; 4];
+                match s.read(&mut buf) {
+                    Ok(ReadOutcome::Data(n)) => got.extend_from_slice(&buf[..n]),
+                    Ok(other) => panic!("peek {has_peek}: {other:?} after a truncated stream"),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(got, b"partial");
+            assert!(matches!(err, Error::UnexpectedEof), "{err:?}");
+        }
+    }
+}
