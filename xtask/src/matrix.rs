@@ -30,7 +30,11 @@ fn backends() -> Vec<&'static str> {
 fn peer_for(target: &Path, backend: &str) -> PathBuf {
     let bin =
         polytls_api::registry::lookup(backend).map_or("polytls-peer-openssl", |b| b.peer_binary);
-    target.join("debug").join(bin)
+    // Under `cargo xtask test` the build has an explicit target triple.
+    match std::env::var_os("CARGO_BUILD_TARGET") {
+        Some(triple) => target.join(triple).join("debug").join(bin),
+        None => target.join("debug").join(bin),
+    }
 }
 
 /// Whether `backend` can resume as a client, asked of the backend itself

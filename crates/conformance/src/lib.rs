@@ -11,7 +11,7 @@
 //! ```
 //!
 //! which runs every case twice: `static_path::*` on the backend type itself
-//! and `dyn_path::*` through [`DynBackend`](polytls_api::DynBackend), with
+//! and `dyn_path::*` through [`DynBackend`], with
 //! libtest's command line and output.
 //!
 //! ## Expected differences are data
