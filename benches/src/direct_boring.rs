@@ -7,6 +7,7 @@ use boring::ssl::{
     SslOptions, SslSessionCacheMode, SslStream, SslStreamBuilder, SslVerifyMode, SslVersion,
 };
 use boring::x509::X509;
+use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::memio::MemIo;
 use polytls_api::ProtocolVersion;
 use polytls_conformance::pki::pki;
@@ -94,6 +95,10 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
     b.set_max_proto_version(Some(v)).expect("max");
     let groups = p.group.map_or("X25519:P-256", |g| g.openssl_name());
     b.set_curves_list(groups).expect("groups");
+    // The signature algorithms polytls offers (BoringSSL's client leaves
+    // Ed25519 out by default; the baseline must negotiate what polytls does).
+    let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
+    b.set_sigalgs_list(&sigalgs.join(":")).expect("sigalgs");
     b.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
     match p.suite {
         Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),

@@ -7,6 +7,7 @@ use openssl::ssl::{
     SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509;
+use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::memio::MemIo;
 use polytls_api::ProtocolVersion;
 use polytls_conformance::pki::pki;
@@ -68,6 +69,9 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
     b.set_max_proto_version(Some(v)).expect("max");
     let groups = p.group.map_or("X25519:P-256", |g| g.openssl_name());
     b.set_groups_list(groups).expect("groups");
+    // The signature algorithms polytls offers, so both sides negotiate alike.
+    let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
+    b.set_sigalgs_list(&sigalgs.join(":")).expect("sigalgs");
     b.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
     match p.suite {
         Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),
