@@ -33,6 +33,7 @@ pub mod direct_boring;
 #[cfg(feature = "openssl")]
 pub mod direct_openssl;
 pub mod direct_rustls;
+pub mod scale;
 pub mod tokio_loopback;
 
 /// One side of a connection, as the harness drives it.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
@@ -60,56 +60,201 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let opts = parse(args)?;
-    let started = SystemTime::now();
-    let target = target_dir();
-    let unsupported_log = target.join("polytls-report").join("unsupported.jsonl");
-    let _ = std::fs::remove_file(&unsupported_log);
+/// The benchmark groups, each run as its own process (a median must not
+/// depend on what ran before it in the same process), with the crypto floor
+/// that divides it: the floor is measured right before the group, so case
+/// and floor see the same machine state.
+const GROUPS: &[(&str, Option<&str>)] = &[
+    ("handshake/", Some("crypto/")),
+    ("throughput/", Some("aead/")),
+    ("tokio-handshake/", None),
+    ("tokio-throughput/", None),
+];
+
+/// One process of the run: a bench binary restricted to one group.
+struct Step {
+    runner: &'static (&'static str, &'static [&'static str], &'static str),
+    /// The benchmark this step is about (a backend, or `limits`).
+    label: String,
+    /// Criterion's filter (a regular expression on the benchmark id).
+    filter: String,
+    /// Benchmarks it runs.
+    count: usize,
+    /// For a floor step: the backend whose next group it divides.
+    floor_for: Option<&'static str>,
+}
+
+/// Escapes `s` for criterion's regular-expression filter.
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let meta = "\\.+*?()|[]{}^$#&-~".contains(c);
+            meta.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// Seconds one benchmark takes: criterion's warm-up and measurement plus
+/// its analysis and the process start.
+fn seconds_per_benchmark(quick: bool) -> f64 {
+    if quick {
+        0.2 + 0.4 + 0.5
+    } else {
+        3.0 + 5.0 + 1.0
+    }
+}
+
+fn criterion_args(quick: bool) -> Vec<String> {
+    let mut args = vec!["--noplot".to_owned()];
+    if quick {
+        args.extend(
+            [
+                "--warm-up-time",
+                "0.2",
+                "--measurement-time",
+                "0.4",
+                "--sample-size",
+                "10",
+                "--nresamples",
+                "1000",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+    }
+    args
+}
+
+/// Builds every bench binary, lists its benchmarks and lays out the run.
+fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
     let runners: Vec<_> = RUNNERS
         .iter()
         .filter(|(name, _, _)| {
             *name == "limits" || opts.backends.is_empty() || opts.backends.iter().any(|b| b == name)
         })
         .collect();
-    for (i, (name, features, bench)) in runners.iter().enumerate() {
+    let mut ids = BTreeMap::new();
+    for (i, r) in runners.iter().enumerate() {
         eprintln!(
-            "[{}/{}] building and running the {name} benchmarks",
+            "[build {}/{}] the {} benchmarks (release)",
             i + 1,
-            runners.len()
+            runners.len(),
+            r.0
         );
+        let exe = crate::instructions::executable(cargo, r.2, r.1)?;
+        ids.insert(r.0, crate::instructions::list(&exe)?);
+    }
+    let limits = runners
+        .iter()
+        .find(|r| r.0 == "limits")
+        .ok_or("the limits runner is always part of the run")?;
+    let case = opts.case.as_deref();
+    let mut steps = Vec::new();
+    for r in runners.iter().filter(|r| r.0 != "limits") {
+        for (group, floor) in GROUPS {
+            let count = ids[r.0]
+                .iter()
+                .filter(|id| id.starts_with(group) && case.is_none_or(|c| id.contains(c)))
+                .count();
+            if count == 0 {
+                continue;
+            }
+            if let Some(floor) = floor {
+                steps.push(Step {
+                    runner: limits,
+                    label: format!("floor for {}", r.0),
+                    filter: format!("^{}", regex_escape(&format!("limits/{floor}"))),
+                    count: ids["limits"]
+                        .iter()
+                        .filter(|id| id.starts_with(&format!("limits/{floor}")))
+                        .count(),
+                    floor_for: Some(r.0),
+                });
+            }
+            let mut filter = format!("^{}", regex_escape(group));
+            if let Some(c) = case {
+                filter.push_str(&format!(".*{}", regex_escape(c)));
+            }
+            steps.push(Step {
+                runner: r,
+                label: r.0.to_owned(),
+                filter,
+                count,
+                floor_for: None,
+            });
+        }
+    }
+    Ok(steps)
+}
+
+/// Minutes and seconds.
+fn mmss(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let opts = parse(args)?;
+    let started = SystemTime::now();
+    let target = target_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let unsupported_log = target.join("polytls-report").join("unsupported.jsonl");
+    let _ = std::fs::remove_file(&unsupported_log);
+    let steps = plan(&cargo, &opts)?;
+    let total: usize = steps.iter().map(|s| s.count).sum();
+    let estimate = total as f64 * seconds_per_benchmark(opts.quick);
+    eprintln!(
+        "{total} benchmarks in {} processes, about {} (min:s) before the instruction counts",
+        steps.len(),
+        mmss(estimate)
+    );
+    let mut progress = Progress {
+        total,
+        done: 0,
+        started: Instant::now(),
+        estimate,
+    };
+    // The floor per backend, measured right before that backend's groups.
+    let mut floors: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for step in &steps {
+        let (name, features, bench) = step.runner;
         let mut args: Vec<String> = ["bench", "--package", "polytls-bench", "--bench", bench]
             .iter()
             .map(|s| s.to_string())
             .collect();
         args.extend(features.iter().map(|s| s.to_string()));
-        args.extend(["--", "--noplot"].iter().map(|s| s.to_string()));
-        if opts.quick {
-            args.extend(
-                [
-                    "--warm-up-time",
-                    "0.2",
-                    "--measurement-time",
-                    "0.4",
-                    "--sample-size",
-                    "10",
-                    "--nresamples",
-                    "1000",
-                ]
-                .iter()
-                .map(|s| s.to_string()),
+        args.push("--".into());
+        args.extend(criterion_args(opts.quick));
+        args.push(step.filter.clone());
+        let step_started = SystemTime::now();
+        run_with_progress(&step.label, &args, &mut progress)
+            .map_err(|e| format!("the {name} benchmarks failed: {e}"))?;
+        if let Some(backend) = step.floor_for {
+            let fresh = collect_since(&target.join("criterion"), step_started);
+            let floor = floors.entry(backend.to_owned()).or_default();
+            floor.extend(
+                fresh
+                    .iter()
+                    .filter_map(|(k, v)| k.strip_prefix("limits/").map(|k| (k.to_owned(), *v))),
             );
         }
-        if let (Some(case), false) = (&opts.case, *name == "limits") {
-            args.push(case.clone());
+    }
+    let mut scale_rows = Vec::new();
+    for (name, features, _) in RUNNERS.iter().filter(|r| {
+        r.0 != "limits" && (opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
+    }) {
+        if opts.case.is_some() {
+            break;
         }
-        run_with_progress(name, &args)?;
+        eprintln!("scale over loopback TCP ({name}): handshakes/s per server thread count, memory per idle connection");
+        scale_rows.extend(run_scale(&cargo, name, features, opts.quick)?);
     }
     let mut instr = BTreeMap::new();
     if opts.instructions {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let scratch = target.join("polytls-report").join("callgrind");
-        for (name, features, bench) in runners.iter().filter(|r| r.0 != "limits") {
+        for (name, features, bench) in RUNNERS.iter().filter(|r| {
+            r.0 != "limits" && (opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
+        }) {
             eprintln!("counting instructions ({name}, callgrind)");
             instr.extend(crate::instructions::count(
                 &cargo,
@@ -123,9 +268,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
         let _ = std::fs::remove_dir(&scratch);
     }
-    let results = collect(&target.join("criterion"), started)?;
-    let mut report = Report::build(&results, &instr);
+    let results = collect_since(&target.join("criterion"), started);
+    if results.is_empty() {
+        return Err(format!(
+            "no fresh results under {}",
+            target.join("criterion").display()
+        ));
+    }
+    let mut report = Report::build(&results, &floors, &instr);
     report.memory = collect_memory(&target.join("polytls-report"), started);
+    report.scale = scale_rows;
     // Cases a backend cannot run, as the bench binaries recorded them.
     let mut unsupported: Vec<(String, String)> = std::fs::read_to_string(&unsupported_log)
         .unwrap_or_default()
@@ -141,13 +293,141 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     unsupported.sort();
     unsupported.dedup();
     report.unsupported = unsupported;
+    let seconds = started.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    report.meta = crate::report::run_meta(opts.quick, opts.instructions, seconds);
     println!("{}", report.table());
     let dir = target.join("polytls-report");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     std::fs::write(dir.join("results.json"), report.json()).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("index.html"), report.html()).map_err(|e| e.to_string())?;
-    eprintln!("report: {}", dir.join("index.html").display());
+    eprintln!(
+        "report: {} (the run took {})",
+        dir.join("index.html").display(),
+        mmss(seconds)
+    );
     Ok(())
+}
+
+/// Server thread counts for the handshake curve: 1 to all cores (powers of
+/// two past 4, and all cores).
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut t: Vec<usize> = (1..=cores.min(4)).collect();
+    let mut n = 8;
+    while n < cores {
+        t.push(n);
+        n *= 2;
+    }
+    if !t.contains(&cores) {
+        t.push(cores);
+    }
+    t
+}
+
+/// Builds and runs the scale harness (`polytls-scale`) for one backend; its
+/// JSON lines. The open-file limit is raised to the hard limit for the
+/// 10,000 idle connections.
+fn run_scale(
+    cargo: &str,
+    backend: &str,
+    features: &[&str],
+    quick: bool,
+) -> Result<Vec<Value>, String> {
+    let mut args = vec![
+        "build",
+        "--profile",
+        "bench",
+        "--package",
+        "polytls-bench",
+        "--bin",
+        "polytls-scale",
+        "--message-format=json-render-diagnostics",
+    ];
+    args.extend_from_slice(features);
+    let out = Command::new(cargo)
+        .args(&args)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err("building polytls-scale failed".into());
+    }
+    let exe = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "polytls-scale")
+        .find_map(|v| v["executable"].as_str().map(str::to_owned))
+        .ok_or("cargo named no polytls-scale executable")?;
+    let threads: Vec<String> = thread_counts().iter().map(|t| t.to_string()).collect();
+    let secs = if quick { "1" } else { "5" };
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#,
+            &exe,
+            "run",
+            "--backend",
+            backend,
+            "--threads",
+            &threads.join(","),
+            "--seconds",
+            secs,
+            "--idle",
+            "1000,10000",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run polytls-scale: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "polytls-scale on {backend} failed ({})",
+            out.status
+        ));
+    }
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for r in &rows {
+        match r["kind"].as_str() {
+            Some("handshakes") => eprintln!(
+                "  {backend} {} server thread(s): {:.0} handshakes/s, p50 {:.2} ms, p99 {:.2} ms",
+                r["server_threads"],
+                r["per_second"].as_f64().unwrap_or(f64::NAN),
+                r["p50_us"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+                r["p99_us"].as_f64().unwrap_or(f64::NAN) / 1000.0
+            ),
+            _ => {
+                eprintln!(
+                "  {backend} {} idle connections: {:.0} B server, {:.0} B client per connection",
+                r["connections"],
+                r["server_bytes_per_connection"].as_f64().unwrap_or(f64::NAN),
+                r["client_bytes_per_connection"].as_f64().unwrap_or(f64::NAN)
+            )
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Benchmarks done so far over the whole run, for the progress lines.
+struct Progress {
+    total: usize,
+    done: usize,
+    started: Instant,
+    /// The estimate made before the run (used until results come in).
+    estimate: f64,
+}
+
+impl Progress {
+    /// Seconds left: the pace so far applied to what remains.
+    fn left(&self) -> f64 {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if self.done == 0 {
+            return self.estimate - elapsed;
+        }
+        elapsed / self.done as f64 * self.total.saturating_sub(self.done) as f64
+    }
 }
 
 pub(crate) fn target_dir() -> PathBuf {
@@ -160,14 +440,14 @@ pub(crate) fn target_dir() -> PathBuf {
         })
 }
 
-/// Runs cargo bench, showing one progress line per finished benchmark.
-fn run_with_progress(name: &str, args: &[String]) -> Result<(), String> {
+/// Runs cargo bench, showing one progress line per finished benchmark: how
+/// many of the run's benchmarks are done and the time left at this pace.
+fn run_with_progress(label: &str, args: &[String], progress: &mut Progress) -> Result<(), String> {
     let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let mut done = 0;
     let mut current = String::new();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -180,10 +460,16 @@ fn run_with_progress(name: &str, args: &[String]) -> Result<(), String> {
             }
             // Criterion's change lines ("time: [+1.2% ...]") are not results.
             if let Some(pos) = line.find("time:").filter(|_| !line.contains('%')) {
-                done += 1;
+                progress.done += 1;
                 let id = line[..pos].trim();
                 let id = if id.is_empty() { current.as_str() } else { id };
-                eprintln!("  {name} [{done:>3}] {id:<60} {}", line[pos..].trim());
+                eprintln!(
+                    "  [{:>3}/{}] {label:<17} {id:<56} {}  ~{} left",
+                    progress.done,
+                    progress.total,
+                    line[pos..].trim(),
+                    mmss(progress.left())
+                );
             }
         }
     }
@@ -191,12 +477,13 @@ fn run_with_progress(name: &str, args: &[String]) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("the {name} benchmarks failed ({status})"))
+        Err(format!("{status}"))
     }
 }
 
-/// Median nanoseconds per benchmark id (`group/function`).
-fn collect(dir: &Path, since: SystemTime) -> Result<BTreeMap<String, f64>, String> {
+/// Median nanoseconds per benchmark id (`group/function`), of the results
+/// written since `since`.
+fn collect_since(dir: &Path, since: SystemTime) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -237,10 +524,7 @@ fn collect(dir: &Path, since: SystemTime) -> Result<BTreeMap<String, f64>, Strin
             }
         }
     }
-    if out.is_empty() {
-        return Err(format!("no fresh results under {}", dir.display()));
-    }
-    Ok(out)
+    out
 }
 
 /// The `memory-<backend>.json` files the bench binaries wrote in this run.
@@ -265,4 +549,37 @@ fn collect_memory(dir: &Path, since: SystemTime) -> Vec<Value> {
         .collect();
     out.sort_by_key(|v: &Value| v["backend"].as_str().unwrap_or_default().to_owned());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_match_the_text_literally() {
+        assert_eq!(regex_escape("tls13-ecdsa"), "tls13\\-ecdsa");
+        assert_eq!(regex_escape("a.b(c)"), "a\\.b\\(c\\)");
+        assert_eq!(mmss(125.4), "2:05");
+        assert_eq!(mmss(-3.0), "0:00");
+    }
+
+    #[test]
+    fn thread_counts_run_from_one_to_all_cores() {
+        let t = thread_counts();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(t.first(), Some(&1));
+        assert_eq!(t.last(), Some(&cores));
+        assert!(t.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn time_left_follows_the_pace() {
+        let p = Progress {
+            total: 10,
+            done: 0,
+            started: Instant::now(),
+            estimate: 100.0,
+        };
+        assert!(p.left() <= 100.0 && p.left() > 90.0);
+    }
 }

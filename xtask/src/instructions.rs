@@ -14,16 +14,8 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-/// Cases counted by `--quick`: one of each handshake shape and bulk size.
-const QUICK_CASES: &[&str] = &[
-    "handshake/tls13-ecdsa-full/",
-    "handshake/tls12-rsa-full/",
-    "throughput/aes128gcm-16k-c2s/",
-    "throughput/chacha20-1m-s2c/",
-];
-
 /// The built bench executable of `bench` (cargo's JSON messages).
-fn executable(cargo: &str, bench: &str, features: &[&str]) -> Result<PathBuf, String> {
+pub(crate) fn executable(cargo: &str, bench: &str, features: &[&str]) -> Result<PathBuf, String> {
     let mut args = vec![
         "bench",
         "--package",
@@ -53,7 +45,7 @@ fn executable(cargo: &str, bench: &str, features: &[&str]) -> Result<PathBuf, St
 }
 
 /// The benchmark ids the binary registers (criterion's `--list`).
-fn list(exe: &Path) -> Result<Vec<String>, String> {
+pub(crate) fn list(exe: &Path) -> Result<Vec<String>, String> {
     let out = Command::new(exe)
         .arg("--list")
         .output()
@@ -124,7 +116,7 @@ fn count_one(exe: &Path, id: &str, iters: u64, scratch: &Path) -> Result<f64, St
 }
 
 /// Counts every handshake and throughput benchmark of one bench binary
-/// (a subset with `quick`, those containing `case` if given): instructions
+/// (fewer iterations with `quick`; those containing `case` if given): instructions
 /// per operation, by benchmark id.
 pub(crate) fn count(
     cargo: &str,
@@ -139,7 +131,6 @@ pub(crate) fn count(
     let ids: Vec<String> = list(&exe)?
         .into_iter()
         .filter(|id| id.starts_with("handshake/") || id.starts_with("throughput/"))
-        .filter(|id| !quick || QUICK_CASES.iter().any(|q| id.starts_with(q)))
         .filter(|id| case.is_none_or(|c| id.contains(c)))
         .collect();
     std::fs::create_dir_all(scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;

@@ -5,6 +5,7 @@
 use std::process::{Command, ExitCode};
 
 mod compare;
+mod diff;
 mod fuzz;
 mod instructions;
 mod matrix;
@@ -104,6 +105,7 @@ fn main() -> ExitCode {
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
                  compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
                  compare --tunnel [--quick]   the polytls tunnel beside stunnel4, nginx, HAProxy\n  \
+                 compare --diff A.json B.json   how far the figures of the same rows moved between two runs\n  \
                  fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \
                  matrix    every client backend x every server backend, across processes\n  \
                  deps      only install the system packages"
@@ -308,6 +310,12 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
 }
 
 fn compare(args: &[String]) -> Result<(), String> {
+    if args.first().is_some_and(|a| a == "--diff") {
+        let [_, a, b] = args else {
+            return Err("--diff takes two results.json files: --diff A.json B.json".into());
+        };
+        return diff::run(a, b);
+    }
     packages::ensure(packages::ALL)?;
     if args.iter().any(|a| a == "--tunnel") {
         let quick = args.iter().any(|a| a == "--quick");
