@@ -22,7 +22,19 @@ const RUNNERS: &[(&str, &[&str], &str)] = &[
     ("boring", &["--features", "boring"], "boring"),
 ];
 
+/// How long each benchmark measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// 0.2 s warm-up, 0.4 s of 10 samples: a look in minutes.
+    Quick,
+    /// 1 s warm-up, 2 s of 50 samples: the report.
+    Default,
+    /// criterion's own defaults (3 s warm-up, 5 s of 100 samples).
+    Full,
+}
+
 struct Options {
+    mode: Mode,
     quick: bool,
     instructions: bool,
     backends: Vec<String>,
@@ -31,6 +43,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
+        mode: Mode::Default,
         quick: false,
         instructions: true,
         backends: Vec::new(),
@@ -39,7 +52,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--quick" => o.quick = true,
+            "--quick" => o.mode = Mode::Quick,
+            "--full" => o.mode = Mode::Full,
             "--no-instructions" => o.instructions = false,
             "--backend" => o
                 .backends
@@ -47,11 +61,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--case" => o.case = Some(it.next().ok_or("--case needs a filter")?.clone()),
             other => {
                 return Err(format!(
-                    "unknown option {other:?} (use --quick, --backend NAME, --case FILTER, --no-instructions)"
+                    "unknown option {other:?} (use --quick or --full, --backend NAME, --case FILTER, --no-instructions, or --tunnel, or --diff A.json B.json)"
                 ))
             }
         }
     }
+    if args.iter().any(|a| a == "--quick") && args.iter().any(|a| a == "--full") {
+        return Err("--quick and --full contradict each other: pick one".into());
+    }
+    o.quick = o.mode == Mode::Quick;
     for b in &o.backends {
         if !["rustls", "openssl", "boring"].contains(&b.as_str()) {
             return Err(format!("unknown backend {b:?}: rustls, openssl or boring"));
@@ -96,32 +114,38 @@ fn regex_escape(s: &str) -> String {
 
 /// Seconds one benchmark takes: criterion's warm-up and measurement plus
 /// its analysis and the process start.
-fn seconds_per_benchmark(quick: bool) -> f64 {
-    if quick {
-        0.2 + 0.4 + 0.5
-    } else {
-        3.0 + 5.0 + 1.0
+fn seconds_per_benchmark(mode: Mode) -> f64 {
+    match mode {
+        Mode::Quick => 0.2 + 0.4 + 0.5,
+        Mode::Default => 1.0 + 2.0 + 0.7,
+        Mode::Full => 3.0 + 5.0 + 1.0,
     }
 }
 
-fn criterion_args(quick: bool) -> Vec<String> {
+fn criterion_args(mode: Mode) -> Vec<String> {
     let mut args = vec!["--noplot".to_owned()];
-    if quick {
-        args.extend(
-            [
-                "--warm-up-time",
-                "0.2",
-                "--measurement-time",
-                "0.4",
-                "--sample-size",
-                "10",
-                "--nresamples",
-                "1000",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
-    }
+    let timing: &[&str] = match mode {
+        Mode::Quick => &[
+            "--warm-up-time",
+            "0.2",
+            "--measurement-time",
+            "0.4",
+            "--sample-size",
+            "10",
+            "--nresamples",
+            "1000",
+        ],
+        Mode::Default => &[
+            "--warm-up-time",
+            "1",
+            "--measurement-time",
+            "2",
+            "--sample-size",
+            "50",
+        ],
+        Mode::Full => &[],
+    };
+    args.extend(timing.iter().map(|s| s.to_string()));
     args
 }
 
@@ -202,7 +226,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_file(&unsupported_log);
     let steps = plan(&cargo, &opts)?;
     let total: usize = steps.iter().map(|s| s.count).sum();
-    let estimate = total as f64 * seconds_per_benchmark(opts.quick);
+    let estimate = total as f64 * seconds_per_benchmark(opts.mode);
     eprintln!(
         "{total} benchmarks in {} processes, about {} (min:s) before the instruction counts",
         steps.len(),
@@ -224,7 +248,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .collect();
         args.extend(features.iter().map(|s| s.to_string()));
         args.push("--".into());
-        args.extend(criterion_args(opts.quick));
+        args.extend(criterion_args(opts.mode));
         args.push(step.filter.clone());
         let step_started = SystemTime::now();
         run_with_progress(&step.label, &args, &mut progress)
@@ -294,7 +318,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     unsupported.dedup();
     report.unsupported = unsupported;
     let seconds = started.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0);
-    report.meta = crate::report::run_meta(opts.quick, opts.instructions, seconds);
+    let mode = match opts.mode {
+        Mode::Quick => "quick",
+        Mode::Default => "default",
+        Mode::Full => "full",
+    };
+    report.meta = crate::report::run_meta(mode, opts.instructions, seconds);
     println!("{}", report.table());
     let dir = target.join("polytls-report");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -103,7 +103,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  test      install missing system packages, then fmt, clippy and every test, package by package\n  \
-                 compare   the backend comparison: [--quick] [--backend NAME]... [--case FILTER]\n  \
+                 compare   the backend comparison: [--quick|--full] [--backend NAME]... [--case FILTER]\n  \
                  compare --tunnel [--quick]   the polytls tunnel beside stunnel4, nginx, HAProxy\n  \
                  compare --diff A.json B.json   how far the figures of the same rows moved between two runs\n  \
                  fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \

@@ -39,7 +39,7 @@ pub(crate) struct Report {
 pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// The run's description for `results.json`: mode, machine, commit, time.
-pub(crate) fn run_meta(quick: bool, instructions: bool, seconds: f64) -> Value {
+pub(crate) fn run_meta(mode: &str, instructions: bool, seconds: f64) -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -63,7 +63,7 @@ pub(crate) fn run_meta(quick: bool, instructions: bool, seconds: f64) -> Value {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     serde_json::json!({
-        "mode": if quick { "quick" } else { "default" },
+        "mode": mode,
         "instructions": instructions,
         "run_seconds": seconds.round(),
         "finished_unix": unix,
