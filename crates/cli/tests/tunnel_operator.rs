@@ -253,6 +253,8 @@ allow = {{ uri_prefix = ["spiffe://example.org/db/"] }}
     tunnel.wait_log(&["connection refused", "route db.example: no match"], 10);
     // A look-alike trust domain does not match the prefix.
     assert!(refused(client(dir, &addr, "db.example", Some("intruder"))));
+    // The client sees the refusal before the tunnel's log line is written.
+    tunnel.wait_log(&["connection refused", "intruder"], 10);
     assert_eq!(tunnel.logs(&["access_denied"]).len(), 3);
     // Refused clients never reached a target.
     assert_eq!(
