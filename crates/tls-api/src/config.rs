@@ -267,8 +267,10 @@ pub struct ClientConfig {
     pub danger_accept_invalid_certs: bool,
     /// DANGER: accept a chain valid for some other name.
     pub danger_accept_invalid_hostnames: bool,
-    /// Resumption states kept by the context's cache, at most (default 256;
-    /// 1 to 1,000,000). Only used when `common.resumption` is on.
+    /// Server names the context's cache keeps resumption states for, at most
+    /// (default 256; 1 to 1,000,000), each with up to 64 states (single-use
+    /// TLS 1.3 tickets: up to 64 concurrent handshakes to one server
+    /// resume). Only used when `common.resumption` is on.
     pub session_cache_size: usize,
     /// Send early data (0-RTT) when resuming, where the server allows it
     /// (default off). See
