@@ -377,13 +377,13 @@ pub(crate) fn run(
     let best_t = others.clone().map(|r| r.1).fold(0.0, f64::max);
     let best_c = others.map(|r| r.2).fold(0.0, f64::max);
     let mut table = format!(
-        "\n{:<18} {:>10} {:>8} {:>14} {:>8}   (x best = against the best of stunnel, nginx, HAProxy; median of 3; {} threads each)\n",
+        "\n{:<22} {:>10} {:>8} {:>14} {:>8}   (x best = against the best of stunnel, nginx, HAProxy; median of 3; {} threads each)\n",
         "tunnel (2 hops)", "MB/s", "x best", "connections/s", "x best", threads()
     );
     let mut json = Vec::new();
     for (who, t, c) in &rows {
         table.push_str(&format!(
-            "{who:<18} {t:>10.0} {:>8.2} {c:>14.0} {:>8.2}\n",
+            "{who:<22} {t:>10.0} {:>8.2} {c:>14.0} {:>8.2}\n",
             t / best_t,
             c / best_c
         ));
