@@ -475,8 +475,20 @@ fn run_with_progress(label: &str, args: &[String], progress: &mut Progress) -> R
     let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
+    // criterion's "Benchmarking …" lines repeat what the progress line says;
+    // everything else (cargo, errors) goes through.
+    let errors = child.stderr.take().map(|err| {
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if !line.starts_with("Benchmarking ") {
+                    eprintln!("{line}");
+                }
+            }
+        })
+    });
     let mut current = String::new();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -503,6 +515,9 @@ fn run_with_progress(label: &str, args: &[String], progress: &mut Progress) -> R
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
+    if let Some(t) = errors {
+        let _ = t.join();
+    }
     if status.success() {
         Ok(())
     } else {
