@@ -417,13 +417,14 @@ beside it, so on a small machine this is what the pair costs.</p>",
             h,
             "<svg width='760' height='{}' xmlns='http://www.w3.org/2000/svg'>\
 <line x1='{x0}' y1='{}' x2='{}' y2='{}' stroke='#888'/><line x1='{x0}' y1='{y0}' x2='{x0}' y2='{}' stroke='#888'/>\
-<text x='0' y='{}' class='l'>{max_r:.0}/s</text><text x='{}' y='{}' class='l'>server threads</text>",
+<text x='0' y='{}' class='l'>{max_r:.0}/s</text><text x='40' y='{}' class='l'>0</text><text x='{}' y='{}' class='l'>server threads</text>",
             ht + 60.0,
             y0 + ht,
             x0 + w,
             y0 + ht,
             y0 + ht,
             y0 + 10.0,
+            y0 + ht,
             x0 + w - 90.0,
             y0 + ht + 32.0
         );
@@ -743,6 +744,20 @@ library used directly ({n} rows; target &le; 2%: {}).<br>",
 <style>body{font:14px system-ui;margin:2em}h2{margin-top:2em}.l{font:12px monospace}</style>\
 <h1>polytls backend comparison</h1>",
         );
+        if !self.meta.is_null() {
+            let m = &self.meta;
+            let secs = m["run_seconds"].as_f64().unwrap_or(0.0) as u64;
+            let _ = write!(
+                h,
+                "<p>{} run &middot; {} cores ({}) &middot; commit {} &middot; took {}:{:02}</p>",
+                escape(m["mode"].as_str().unwrap_or("?")),
+                m["machine"]["cores"],
+                escape(m["machine"]["cpu"].as_str().unwrap_or("?")),
+                escape(m["commit"].as_str().unwrap_or("?")),
+                secs / 60,
+                secs % 60
+            );
+        }
         h.push_str(&self.summary_html());
         h.push_str(&self.scale_html());
         h.push_str(
