@@ -25,6 +25,13 @@ fn main() {
     };
     polytls_bench::report_memory(&polytls_boring::Boring, direct, &net);
     let mut c = criterion::Criterion::default().configure_from_args();
+    // The crypto floor, measured in this process: the cheaper of aws-lc-rs
+    // and this backend's own library, per operation.
+    use polytls_bench::floor;
+    floor::register(
+        &mut c,
+        &[("aws-lc-rs", &floor::AwsLc), ("boring", &floor::Boring)],
+    );
     polytls_bench::run(&mut c, &polytls_boring::Boring, direct);
     polytls_bench::tokio_loopback::run(&mut c, &polytls_boring::Boring, |p| {
         direct(p).expect("a direct baseline")

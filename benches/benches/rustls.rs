@@ -22,6 +22,8 @@ fn main() {
     };
     polytls_bench::report_memory(&polytls_rustls::Rustls, direct, &net);
     let mut c = criterion::Criterion::default().configure_from_args();
+    // The crypto floor, measured in this process (rustls uses aws-lc-rs).
+    polytls_bench::floor::register(&mut c, &[("aws-lc-rs", &polytls_bench::floor::AwsLc)]);
     polytls_bench::run(&mut c, &polytls_rustls::Rustls, direct);
     polytls_bench::tokio_loopback::run(&mut c, &polytls_rustls::Rustls, |p| {
         direct(p).expect("a direct baseline")

@@ -33,6 +33,7 @@ pub mod direct_boring;
 #[cfg(feature = "openssl")]
 pub mod direct_openssl;
 pub mod direct_rustls;
+pub mod floor;
 pub mod scale;
 pub mod tokio_loopback;
 

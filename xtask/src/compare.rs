@@ -16,7 +16,6 @@ use crate::report::Report;
 
 /// One bench binary: backend name, cargo features, bench target.
 const RUNNERS: &[(&str, &[&str], &str)] = &[
-    ("limits", &[], "limits"),
     ("rustls", &[], "rustls"),
     ("openssl", &["--features", "openssl"], "openssl"),
     ("boring", &["--features", "boring"], "boring"),
@@ -80,11 +79,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 /// The benchmark groups, each run as its own process (a median must not
 /// depend on what ran before it in the same process), with the crypto floor
-/// that divides it: the floor is measured right before the group, so case
-/// and floor see the same machine state.
+/// that divides it: the floor is measured by the same bench binary with the
+/// backend's own library (`floor/…`), right before the group, so case and
+/// floor see the same machine state and the same implementation.
 const GROUPS: &[(&str, Option<&str>)] = &[
-    ("handshake/", Some("crypto/")),
-    ("throughput/", Some("aead/")),
+    ("handshake/", Some("floor/crypto/")),
+    ("throughput/", Some("floor/aead/")),
     ("tokio-handshake/", None),
     ("tokio-throughput/", None),
 ];
@@ -92,7 +92,7 @@ const GROUPS: &[(&str, Option<&str>)] = &[
 /// One process of the run: a bench binary restricted to one group.
 struct Step {
     runner: &'static (&'static str, &'static [&'static str], &'static str),
-    /// The benchmark this step is about (a backend, or `limits`).
+    /// What this step measures (a backend's cases or its floor).
     label: String,
     /// Criterion's filter (a regular expression on the benchmark id).
     filter: String,
@@ -153,9 +153,7 @@ fn criterion_args(mode: Mode) -> Vec<String> {
 fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
     let runners: Vec<_> = RUNNERS
         .iter()
-        .filter(|(name, _, _)| {
-            *name == "limits" || opts.backends.is_empty() || opts.backends.iter().any(|b| b == name)
-        })
+        .filter(|(name, _, _)| opts.backends.is_empty() || opts.backends.iter().any(|b| b == name))
         .collect();
     let mut ids = BTreeMap::new();
     for (i, r) in runners.iter().enumerate() {
@@ -168,13 +166,9 @@ fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
         let exe = crate::instructions::executable(cargo, r.2, r.1)?;
         ids.insert(r.0, crate::instructions::list(&exe)?);
     }
-    let limits = runners
-        .iter()
-        .find(|r| r.0 == "limits")
-        .ok_or("the limits runner is always part of the run")?;
     let case = opts.case.as_deref();
     let mut steps = Vec::new();
-    for r in runners.iter().filter(|r| r.0 != "limits") {
+    for r in &runners {
         for (group, floor) in GROUPS {
             let count = ids[r.0]
                 .iter()
@@ -185,13 +179,10 @@ fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
             }
             if let Some(floor) = floor {
                 steps.push(Step {
-                    runner: limits,
-                    label: format!("floor for {}", r.0),
-                    filter: format!("^{}", regex_escape(&format!("limits/{floor}"))),
-                    count: ids["limits"]
-                        .iter()
-                        .filter(|id| id.starts_with(&format!("limits/{floor}")))
-                        .count(),
+                    runner: r,
+                    label: format!("{} floor", r.0),
+                    filter: format!("^{}", regex_escape(floor)),
+                    count: ids[r.0].iter().filter(|id| id.starts_with(floor)).count(),
                     floor_for: Some(r.0),
                 });
             }
@@ -209,6 +200,22 @@ fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
         }
     }
     Ok(steps)
+}
+
+/// Adds a floor step's results (`floor/<kind>/<op>/<library>`) to a
+/// backend's floor: each library's figure (`<kind>/<op>/<library>`) and the
+/// cheapest of them (`<kind>/<op>`), which is what a case is divided by.
+fn merge_floor(floor: &mut BTreeMap<String, f64>, fresh: &BTreeMap<String, f64>) {
+    for (id, ns) in fresh {
+        let Some(key) = id.strip_prefix("floor/") else {
+            continue;
+        };
+        floor.insert(key.to_owned(), *ns);
+        if let Some((op, _library)) = key.rsplit_once('/') {
+            let best = floor.entry(op.to_owned()).or_insert(*ns);
+            *best = best.min(*ns);
+        }
+    }
 }
 
 /// Minutes and seconds.
@@ -256,17 +263,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         if let Some(backend) = step.floor_for {
             let fresh = collect_since(&target.join("criterion"), step_started);
             let floor = floors.entry(backend.to_owned()).or_default();
-            floor.extend(
-                fresh
-                    .iter()
-                    .filter_map(|(k, v)| k.strip_prefix("limits/").map(|k| (k.to_owned(), *v))),
-            );
+            merge_floor(floor, &fresh);
         }
     }
     let mut scale_rows = Vec::new();
-    for (name, features, _) in RUNNERS.iter().filter(|r| {
-        r.0 != "limits" && (opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
-    }) {
+    for (name, features, _) in RUNNERS
+        .iter()
+        .filter(|r| opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
+    {
         if opts.case.is_some() {
             break;
         }
@@ -276,9 +280,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut instr = BTreeMap::new();
     if opts.instructions {
         let scratch = target.join("polytls-report").join("callgrind");
-        for (name, features, bench) in RUNNERS.iter().filter(|r| {
-            r.0 != "limits" && (opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
-        }) {
+        for (name, features, bench) in RUNNERS
+            .iter()
+            .filter(|r| opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
+        {
             eprintln!("counting instructions ({name}, callgrind)");
             instr.extend(crate::instructions::count(
                 &cargo,
@@ -605,6 +610,23 @@ mod tests {
         assert_eq!(regex_escape("a.b(c)"), "a\\.b\\(c\\)");
         assert_eq!(mmss(125.4), "2:05");
         assert_eq!(mmss(-3.0), "0:00");
+    }
+
+    #[test]
+    fn the_floor_is_the_cheaper_library_per_operation() {
+        let fresh = BTreeMap::from([
+            ("floor/aead/chacha20/aws-lc-rs".to_owned(), 6000.0),
+            ("floor/aead/chacha20/openssl".to_owned(), 3700.0),
+            ("floor/aead/aes128gcm/aws-lc-rs".to_owned(), 700.0),
+            ("floor/aead/aes128gcm/openssl".to_owned(), 3300.0),
+            ("handshake/x/openssl/polytls-client".to_owned(), 1.0),
+        ]);
+        let mut floor = BTreeMap::new();
+        merge_floor(&mut floor, &fresh);
+        assert_eq!(floor["aead/chacha20"], 3700.0);
+        assert_eq!(floor["aead/aes128gcm"], 700.0);
+        assert_eq!(floor["aead/chacha20/aws-lc-rs"], 6000.0);
+        assert!(!floor.keys().any(|k| k.starts_with("handshake")));
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub(crate) struct Row {
 
 pub(crate) struct Report {
     rows: Vec<Row>,
-    limits: BTreeMap<String, f64>,
+    /// Per backend: its library's crypto floor (`aead/<suite>`, `crypto/<op>`), ns.
+    floors: BTreeMap<String, BTreeMap<String, f64>>,
     /// Per backend: bytes per idle session, polytls and direct.
     pub(crate) memory: Vec<Value>,
     /// Cases a backend cannot run: (benchmark group, why).
@@ -35,8 +36,10 @@ pub(crate) struct Report {
 }
 
 /// The version of `results.json`'s layout; `compare --diff` reads this one
-/// and the first (which had no version field).
-pub(crate) const SCHEMA_VERSION: u64 = 2;
+/// and the earlier ones (it compares rows, which every version has). 3: the
+/// floors are per backend (`floors_ns`, each measured with the backend's own
+/// library) instead of one `limits_ns`.
+pub(crate) const SCHEMA_VERSION: u64 = 3;
 
 /// The run's description for `results.json`: mode, machine, commit, time.
 pub(crate) fn run_meta(mode: &str, instructions: bool, seconds: f64) -> Value {
@@ -111,12 +114,6 @@ impl Report {
         floors: &BTreeMap<String, BTreeMap<String, f64>>,
         instr: &BTreeMap<String, f64>,
     ) -> Self {
-        // The best floor seen, for the limits line of the table.
-        let mut limits: BTreeMap<String, f64> = BTreeMap::new();
-        for (k, v) in floors.values().flatten() {
-            let e = limits.entry(k.clone()).or_insert(*v);
-            *e = e.min(*v);
-        }
         let mut rows = Vec::new();
         for (id, ns) in results {
             let parts: Vec<&str> = id.split('/').collect();
@@ -170,7 +167,7 @@ impl Report {
         });
         Self {
             rows,
-            limits,
+            floors: floors.clone(),
             memory: Vec::new(),
             unsupported: Vec::new(),
             meta: Value::Null,
@@ -630,24 +627,25 @@ process' VmRSS divided by the connections): server (dark) and client (light).</p
             }
         }
         s.push_str(&self.scale_text());
-        let aead: Vec<String> = ["aes128gcm", "aes256gcm", "chacha20"]
-            .iter()
-            .filter_map(|a| {
-                let ns = self.limits.get(&format!("aead/{a}"))?;
-                Some(format!(
-                    "{a} {:.0} MiB/s",
-                    16384.0 / ns * 1e9 / (1 << 20) as f64
-                ))
-            })
-            .collect();
-        if let Some(copy) = self.limits.get("aead/memcpy") {
-            let _ = writeln!(
-                s,
-                "\nlimits per 16 KiB record: AEAD seal {}; memcpy {:.2} µs \
-(a buffered TLS API copies each record twice per side)",
-                aead.join(", "),
-                copy / 1000.0
-            );
+        for (backend, floor) in &self.floors {
+            let aead: Vec<String> = ["aes128gcm", "aes256gcm", "chacha20"]
+                .iter()
+                .filter_map(|a| {
+                    let ns = floor.get(&format!("aead/{a}"))?;
+                    Some(format!(
+                        "{a} {:.0} MiB/s",
+                        16384.0 / ns * 1e9 / (1 << 20) as f64
+                    ))
+                })
+                .collect();
+            if let Some(copy) = floor.get("aead/memcpy") {
+                let _ = writeln!(
+                    s,
+                    "floor beside {backend} per 16 KiB record (the cheaper of aws-lc-rs and {backend}'s library): AEAD seal {}; memcpy {:.2} µs",
+                    aead.join(", "),
+                    copy / 1000.0
+                );
+            }
         }
         for (id, why) in &self.unsupported {
             let _ = writeln!(s, "{id:<59} n/a: {why}");
@@ -655,7 +653,7 @@ process' VmRSS divided by the connections): server (dark) and client (light).</p
         let _ = writeln!(
             s,
             "\noverhead: polytls median / direct median - 1 (same side, same case); \
-of floor: this machine's crypto cost for the same work (aws-lc-rs) / polytls median; \
+of floor: this machine's least crypto cost for the same work (the cheaper of aws-lc-rs and the backend's own library, per operation) / polytls median; \
 instr Δ: polytls / direct instructions per operation - 1 (callgrind, same side, same case)"
         );
         s
@@ -677,7 +675,7 @@ instr Δ: polytls / direct instructions per operation - 1 (callgrind, same side,
             .collect();
         serde_json::to_string_pretty(&serde_json::json!({
             "schema_version": SCHEMA_VERSION, "run": self.meta,
-            "rows": rows, "limits_ns": self.limits, "memory_bytes": self.memory,
+            "rows": rows, "floors_ns": self.floors, "memory_bytes": self.memory,
             "scale": self.scale,
             "unsupported": self.unsupported.iter()
                 .map(|(id, why)| serde_json::json!({ "id": id, "reason": why }))
@@ -766,8 +764,9 @@ iterations on this machine, through polytls and with the same library driven dir
 (no polytls), same case, same side. Wall-clock medians on a shared machine move by a few \
 percent from run to run (<code>cargo xtask compare --diff A.json B.json</code> shows how \
 far); the overhead of polytls is judged by instruction counts (callgrind), which repeat. \
-The <em>floor</em> is this machine's cost of the cryptography alone (aws-lc-rs), measured \
-right before the cases it divides: a handshake or a record cannot be cheaper. \
+The <em>floor</em> is this machine's least cost of the cryptography alone: per operation, \
+the cheaper of aws-lc-rs and the backend's own library (OpenSSL's EVP, BoringSSL's EVP_AEAD \
+and EVP_PKEY), measured by the same binary right before the cases it divides: a handshake or a record cannot be cheaper. \
 <em>n/a</em> marks a case a backend cannot run, with the reason below; nothing is left out \
 silently.</p><h2>Details</h2><p>Bars: through polytls (dark) and the same library driven \
 directly (light). Shorter is faster for handshakes; throughput shows MiB/s (longer is \
@@ -831,7 +830,7 @@ faster).</p>",
 /// that side makes and verifies (every certificate in the test PKI is signed
 /// with ECDSA P-256; leaves are ECDSA P-256 or RSA-2048).
 fn handshake_floor(case: &str, side: &str, lim: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
-    // The limits measure X25519, ECDSA P-256 and RSA-2048 only: no floor
+    // The floors measure X25519, ECDSA P-256 and RSA-2048 only: no floor
     // for the other key types and groups rather than a wrong one.
     if ["p384", "ed25519", "rsa4096", "mlkem"]
         .iter()
