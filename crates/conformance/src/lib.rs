@@ -294,6 +294,7 @@ macro_rules! __with_cases {
             data::transfer_one_byte,
             data::transfer_one_mib,
             data::transfer_record_boundaries,
+            data::large_write_is_bounded,
             data::zero_length_write,
             data::write_before_handshake_completes,
             data::close_notify_is_clean_eof,

@@ -84,6 +84,11 @@ impl MemIo {
     pub fn has_output(&self) -> bool {
         self.sent < self.output.len()
     }
+
+    /// Bytes of output queued and not yet written to the transport.
+    pub fn queued_output(&self) -> usize {
+        self.output.len() - self.sent
+    }
 }
 
 impl Read for MemIo {

@@ -50,6 +50,40 @@ pub fn transfer_record_boundaries<B: Backend>(b: &B) {
     }
 }
 
+/// A large write is taken in bounded pieces, the same on every backend:
+/// at most 64 KiB of plaintext while nothing is queued, nothing more until
+/// the ciphertext leaves, then more again; everything arrives in order.
+pub fn large_write_is_bounded<B: Backend>(b: &B) {
+    const LIMIT: usize = 64 * 1024;
+    let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
+    let data = pattern(1 << 20);
+    let mut got = Vec::new();
+    let mut sent = 0;
+    for round in 0..2 {
+        let n = p.client.write(&data[sent..]).expect("write");
+        assert!(
+            n > 0 && n <= LIMIT,
+            "round {round}: took {n} bytes of a large write"
+        );
+        assert_eq!(
+            p.client.write(&data[sent + n..]).expect("write while full"),
+            0,
+            "round {round}: took more while {n} bytes were queued"
+        );
+        sent += n;
+        while p.pump().expect("pump") {
+            let (more, closed) = p.read_all(Side::Server).expect("read");
+            assert!(!closed);
+            got.extend_from_slice(&more);
+        }
+        assert!(
+            got == data[..sent],
+            "round {round}: {} bytes arrived of {sent}",
+            got.len()
+        );
+    }
+}
+
 /// A zero-length write takes nothing and sends nothing readable.
 pub fn zero_length_write<B: Backend>(b: &B) {
     let mut p = connect_ok(b, &client_config(), &server_config(pki().server()));
