@@ -173,7 +173,11 @@ impl<D: SessionDriver> Session<D> {
 
     /// Queues plaintext to be sent, returning how much was taken. Before the
     /// handshake finishes the data is buffered (a bounded amount) and sent as
-    /// soon as keys are available. Writing after
+    /// soon as keys are available. After it, every backend takes plaintext
+    /// only while less than 64 KiB of ciphertext waits for
+    /// [`write_tls`](Session::write_tls): a large write is taken in pieces
+    /// (`Ok(0)` means "send what is queued first"), so records go out while
+    /// they are still in the CPU's cache. Writing after
     /// [`send_close_notify`](Session::send_close_notify) is
     /// [`Error::Misuse`].
     pub fn write(&mut self, data: &[u8]) -> Result<usize> {
