@@ -24,7 +24,7 @@ const EARLY_LIMIT: usize = 64 * 1024;
 /// same amount per call). Unbounded, one `write` of a megabyte would seal it
 /// all into memory before the first byte leaves: the ciphertext falls out of
 /// the CPU's cache before it is copied to the socket (measured: tokio 1 MiB
-/// transfers 25–35 % slower than tokio-openssl and tokio-boring, whose
+/// transfers 17–37 % slower than tokio-openssl and tokio-boring, whose
 /// streams hand each record to the socket as it is sealed).
 const WRITE_LIMIT: usize = 64 * 1024;
 

@@ -82,7 +82,7 @@ impl MemIo {
 
     /// Whether output is queued.
     pub fn has_output(&self) -> bool {
-        self.sent < self.output.len()
+        self.queued_output() > 0
     }
 
     /// Bytes of output queued and not yet written to the transport.
