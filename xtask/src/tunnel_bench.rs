@@ -193,11 +193,12 @@ fn start(who: &str, bins: &Bins, dir: &Path, echo: u16, guard: &mut Guard) -> Re
             let bin = bins.polytls(backend)?;
             let conf = format!(
                 "[[tunnel]]\nname = \"in\"\nmode = \"server\"\nlisten = \"127.0.0.1:{server_port}\"\n\
-                 target = \"127.0.0.1:{echo}\"\nmax_connections = 4096\n[tunnel.tls]\n\
+                 target = \"127.0.0.1:{echo}\"\nmax_connections = 4096\nmax_handshakes = 4096\n\
+                 max_handshakes_per_source = 0\n[tunnel.tls]\n\
                  backend = \"{backend}\"\n{groups}cert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\n\
                  [[tunnel]]\nname = \"out\"\nmode = \"client\"\nlisten = \"127.0.0.1:{client_port}\"\n\
                  target = \"127.0.0.1:{server_port}\"\nserver_name = \"localhost\"\n\
-                 max_connections = 4096\n[tunnel.tls]\nbackend = \"{backend}\"\n{groups}ca = \"{ca}\"\n\
+                 max_connections = 4096\nmax_handshakes = 4096\n[tunnel.tls]\nbackend = \"{backend}\"\n{groups}ca = \"{ca}\"\n\
                  cert = \"{acert}\"\nkey = \"{akey}\"\n",
                 cert = p("server.pem"),
                 key = p("server-key.pem"),

@@ -18,9 +18,7 @@ use polytls_api::{
 };
 use polytls_ossl_common::crl::{self, CrlFlags};
 use polytls_ossl_common::resume::{Cache, Slot};
-use polytls_ossl_common::{
-    alpn_wire, pins_match, select_alpn, tls12_cipher_list, SESSION_ID_CONTEXT,
-};
+use polytls_ossl_common::{alpn_wire, pins_match, select_alpn, tls12_cipher_list};
 
 use crate::NAME;
 
@@ -220,7 +218,10 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(cfg_err("context"))?;
     common(&mut b, &cfg.common)?;
     set_identity(&mut b, id)?;
-    b.set_session_id_context(SESSION_ID_CONTEXT)
+    // The trust digest as the session ID context: a session (or a ticket,
+    // under shared keys) made under other trust does not resume here
+    // (polytls_api::trust, rule 3); the library treats it as a cache miss.
+    b.set_session_id_context(&cfg.trust_digest())
         .map_err(cfg_err("session id context"))?;
     match &cfg.client_auth {
         ClientAuth::None => b.set_verify(SslVerifyMode::NONE),

@@ -58,8 +58,10 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
             NAME,
             Capability::TicketKeyRotation,
             "OpenSSL takes one ticket key through the bindings (SSL_CTX_set_tlsext_ticket_keys); \
-             the rotating callback is bound by neither the openssl crate nor openssl-sys \
-             (rust-openssl#1828)",
+             the rotating callback is bound by neither the openssl crate (0.10.82) nor \
+             openssl-sys (0.9.118). To rotate with one key: put the new key alone in the file \
+             and reload every server of the fleet together; tickets under the old key then \
+             make full handshakes",
         ));
     }
     let k = keys.current();
@@ -86,7 +88,7 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
             raw.as_mut_ptr().cast(),
         )
     };
-    raw.fill(0);
+    zeroize::Zeroize::zeroize(&mut raw);
     if set == 1 {
         Ok(())
     } else {

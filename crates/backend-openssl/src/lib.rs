@@ -131,6 +131,7 @@ impl ClientDriver for OpenSslClientContext {
             .map(|cache| Slot::new(cache.clone(), server_name));
         let der = match offer {
             Offer::Cache => slot.as_ref().and_then(|s| s.from_cache()),
+            Offer::Nothing => None,
             Offer::State(SessionBlob::Der(der)) if slot.is_some() => Some(der),
             Offer::State(_) => {
                 return Err(Error::misuse(

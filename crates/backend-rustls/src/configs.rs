@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::keylog::format_line;
+use polytls_api::trust::CrlFreshness;
 use polytls_api::{
     check_pins, Capability, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
     KeyLog, NamedGroup, ProtocolVersion, Result, RevocationScope, Roots, ServerConfig, SniSelector,
@@ -13,14 +14,16 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::{aws_lc_rs, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{
     ClientHello, NoServerSessionStorage, ResolvesServerCert, ServerSessionMemoryCache,
     WebPkiClientVerifier,
 };
 use rustls::sign::CertifiedKey;
+use rustls::DistinguishedName;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedProtocolVersion};
 
-use crate::error::PinMismatch;
+use crate::error::{CrlNotYetValid, PinMismatch};
 use crate::store::SharedStore;
 use crate::tickets::KeyedTicketer;
 use crate::NAME;
@@ -236,9 +239,17 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
             if matches!(cfg.client_auth, ClientAuth::Optional(_)) {
                 b = b.allow_unauthenticated();
             }
-            with_revocation!(b, &cfg.client_revocation)
+            let webpki = with_revocation!(b, &cfg.client_revocation)
                 .build()
-                .map_err(|e| verifier_error("client", e))?
+                .map_err(|e| verifier_error("client", e))?;
+            if cfg.client_revocation.is_empty() {
+                webpki
+            } else {
+                Arc::new(ClientVerifier {
+                    webpki,
+                    crls: CrlFreshness::new(&cfg.client_revocation),
+                })
+            }
         }
     };
     let resolver = SniResolver {
@@ -272,7 +283,7 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
             // 2 hours by default, as OpenSSL's (validated: at most 7 days).
             let lifetime = r.lifetime.map_or(7200, |l| l.as_secs());
             let lifetime = u32::try_from(lifetime).unwrap_or(u32::MAX);
-            sc.ticketer = Arc::new(KeyedTicketer::new(&keys, lifetime)?);
+            sc.ticketer = Arc::new(KeyedTicketer::new(&keys, cfg.trust_digest(), lifetime)?);
         }
     } else {
         sc.session_storage = Arc::new(NoServerSessionStorage {});
@@ -301,6 +312,7 @@ pub(crate) fn client_config(
     };
     let verifier = Arc::new(Verifier {
         webpki,
+        crls: CrlFreshness::new(&cfg.revocation),
         pins: cfg.pins.clone(),
         accept_invalid_certs: cfg.danger_accept_invalid_certs,
         accept_invalid_hostnames: cfg.danger_accept_invalid_hostnames,
@@ -341,6 +353,7 @@ pub(crate) fn client_config(
 #[derive(Debug)]
 struct Verifier {
     webpki: Option<Arc<WebPkiServerVerifier>>,
+    crls: CrlFreshness,
     pins: Vec<SpkiPin>,
     accept_invalid_certs: bool,
     accept_invalid_hostnames: bool,
@@ -375,6 +388,9 @@ impl ServerCertVerifier for Verifier {
         let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
             .chain(intermediates.iter().cloned())
             .collect();
+        if !self.accept_invalid_certs {
+            crl_fresh(&self.crls, &chain)?;
+        }
         check_pins(&self.pins, &chain).map_err(|_| {
             rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
                 Arc::new(PinMismatch),
@@ -415,6 +431,86 @@ impl ServerCertVerifier for Verifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// A CRL covering the chain must have begun (webpki checks only its
+/// `nextUpdate`).
+fn crl_fresh(crls: &CrlFreshness, chain: &[CertificateDer<'_>]) -> Result<(), rustls::Error> {
+    match crls.check_chain(chain) {
+        Ok(()) => Ok(()),
+        Err(Error::InvalidCertificate(
+            polytls_api::CertificateError::RevocationListNotYetValid,
+        )) => Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::Other(rustls::OtherError(Arc::new(CrlNotYetValid))),
+        )),
+        Err(Error::InvalidCertificate(polytls_api::CertificateError::ExpiredRevocationList)) => {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ExpiredRevocationList,
+            ))
+        }
+        Err(_) => Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::BadEncoding,
+        )),
+    }
+}
+
+/// webpki's client verifier, then the CRLs' `thisUpdate`.
+#[derive(Debug)]
+struct ClientVerifier {
+    webpki: Arc<dyn ClientCertVerifier>,
+    crls: CrlFreshness,
+}
+
+impl ClientCertVerifier for ClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.webpki.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.webpki.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.webpki.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self
+            .webpki
+            .verify_client_cert(end_entity, intermediates, now)?;
+        let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
+            .chain(intermediates.iter().cloned())
+            .collect();
+        crl_fresh(&self.crls, &chain)?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
     }
 }
 

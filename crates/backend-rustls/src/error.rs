@@ -17,6 +17,19 @@ impl std::fmt::Display for PinMismatch {
 
 impl std::error::Error for PinMismatch {}
 
+/// A CRL that covers the chain is not valid yet (its thisUpdate is in the
+/// future): webpki accepts it, polytls refuses it on every backend.
+#[derive(Debug)]
+pub(crate) struct CrlNotYetValid;
+
+impl std::fmt::Display for CrlNotYetValid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a CRL that covers the chain is not valid yet")
+    }
+}
+
+impl std::error::Error for CrlNotYetValid {}
+
 pub(crate) fn map(err: rustls::Error) -> Error {
     use rustls::Error as E;
     match err {
@@ -73,6 +86,9 @@ fn map_cert(c: &RCert) -> Cert {
         RCert::NotValidForName | RCert::NotValidForNameContext { .. } => Cert::NotValidForName,
         RCert::InvalidPurpose | RCert::InvalidPurposeContext { .. } => Cert::InvalidPurpose,
         RCert::Other(o) if o.0.downcast_ref::<PinMismatch>().is_some() => Cert::PinMismatch,
+        RCert::Other(o) if o.0.downcast_ref::<CrlNotYetValid>().is_some() => {
+            Cert::RevocationListNotYetValid
+        }
         _ => Cert::Other,
     }
 }

@@ -217,6 +217,16 @@ impl SessionDriver for RustlsSession {
         }
     }
 
+    fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(HandshakeKind::Resumed)
+    }
+
+    fn set_peer_not_after(&mut self, not_after: i64) {
+        if let Some(store) = &self.store {
+            store.set_peer_not_after(not_after);
+        }
+    }
+
     fn native(&self) -> &dyn Any {
         self
     }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use polytls_api::driver::{Offer, SessionBlob, SessionCache};
+use polytls_api::driver::{Offer, PeerExpiry, SessionBlob, SessionCache};
 use polytls_api::{Error, MisuseKind, Result};
 use rustls::client::{ClientSessionStore, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::pki_types::ServerName;
@@ -64,8 +64,15 @@ pub(crate) fn resumption_off() -> Error {
     )
 }
 
+enum OfferKind {
+    Nothing,
+    Other,
+}
+
 #[derive(Debug, Default)]
 struct ConnState {
+    /// Offer nothing at all (not even from the cache).
+    nothing: bool,
     /// The state the caller offered for this connection.
     offered: Option<Value>,
     /// Ids of the states this connection stored, oldest first.
@@ -79,12 +86,19 @@ struct ConnState {
 pub(crate) struct ConnStore {
     shared: Arc<SharedStore>,
     state: Mutex<ConnState>,
+    /// The server chain's notAfter, shared by every state this connection
+    /// stores: the cache never offers them past it.
+    expiry: PeerExpiry,
 }
 
 impl ConnStore {
     pub(crate) fn new(shared: Arc<SharedStore>, offer: Offer) -> Result<Self> {
+        let offer_kind = match offer {
+            Offer::Nothing => OfferKind::Nothing,
+            _ => OfferKind::Other,
+        };
         let offered = match offer {
-            Offer::Cache => None,
+            Offer::Cache | Offer::Nothing => None,
             Offer::State(SessionBlob::Opaque(v)) => match v.downcast::<Value>() {
                 Ok(v) => Some(*v),
                 Err(_) => return Err(foreign()),
@@ -95,9 +109,16 @@ impl ConnStore {
             shared,
             state: Mutex::new(ConnState {
                 offered,
+                nothing: matches!(offer_kind, OfferKind::Nothing),
                 ..ConnState::default()
             }),
+            expiry: PeerExpiry::new(),
         })
+    }
+
+    /// The server chain's notAfter, once the handshake completed.
+    pub(crate) fn set_peer_not_after(&self, not_after: i64) {
+        self.expiry.set(not_after);
     }
 
     /// Takes the newest state this connection stored out of the cache.
@@ -142,7 +163,10 @@ impl ClientSessionStore for ConnStore {
     }
 
     fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
-        let id = self.shared.tls12.insert(&key(&server_name), value);
+        let id = self
+            .shared
+            .tls12
+            .insert(&key(&server_name), value, &self.expiry);
         lock(&self.state).stored.push(id);
     }
 
@@ -151,12 +175,13 @@ impl ClientSessionStore for ConnStore {
         match &state.offered {
             Some(Value::Tls12(v)) => return Some(v.clone()),
             Some(Value::Tls13(_)) => return None,
+            None if state.nothing => return None,
             None => {}
         }
         let (id, v) = self
             .shared
             .tls12
-            .with_newest(&key(server_name), |id, v| (id, v.clone()))?;
+            .with_newest(&key(server_name), |id, v, _| (id, v.clone()))?;
         state.used_tls12 = Some(id);
         Some(v)
     }
@@ -170,7 +195,10 @@ impl ClientSessionStore for ConnStore {
         server_name: ServerName<'static>,
         value: Tls13ClientSessionValue,
     ) {
-        let id = self.shared.tls13.insert(&key(&server_name), value);
+        let id = self
+            .shared
+            .tls13
+            .insert(&key(&server_name), value, &self.expiry);
         lock(&self.state).stored.push(id);
     }
 
@@ -185,11 +213,12 @@ impl ClientSessionStore for ConnStore {
                 state.offered = Some(other);
                 return None;
             }
+            None if state.nothing => return None,
             None => {}
         }
         self.shared
             .tls13
             .take_newest(&key(server_name))
-            .map(|(_, v)| v)
+            .map(|(_, v, _)| v)
     }
 }

@@ -7,12 +7,24 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use polytls_api::TicketKeys;
 use rustls::server::ProducesTickets;
 
-/// Encrypts tickets as `key name (16) | nonce (12) | ciphertext | tag`, the
-/// key name as associated data.
+/// Encrypts tickets as `key name (16) | nonce (12) | ciphertext | tag`,
+/// with the key name and the server's trust digest as associated data: a
+/// server whose trust changed (another CA or CRL set) cannot open tickets
+/// made before, even under a shared key, and makes a full handshake
+/// (`polytls_api::trust`, rule 3).
 pub(crate) struct KeyedTicketer {
     keys: Vec<([u8; 16], LessSafeKey)>,
+    trust: [u8; 32],
     lifetime: u32,
     rng: SystemRandom,
+}
+
+/// The associated data of a ticket: key name, then trust digest.
+fn aad(name: &[u8], trust: &[u8; 32]) -> [u8; 48] {
+    let mut a = [0u8; 48];
+    a[..16].copy_from_slice(name);
+    a[16..].copy_from_slice(trust);
+    a
 }
 
 impl std::fmt::Debug for KeyedTicketer {
@@ -25,7 +37,11 @@ impl std::fmt::Debug for KeyedTicketer {
 }
 
 impl KeyedTicketer {
-    pub(crate) fn new(keys: &TicketKeys, lifetime: u32) -> polytls_api::Result<Self> {
+    pub(crate) fn new(
+        keys: &TicketKeys,
+        trust: [u8; 32],
+        lifetime: u32,
+    ) -> polytls_api::Result<Self> {
         let keys = keys
             .keys()
             .iter()
@@ -41,6 +57,7 @@ impl KeyedTicketer {
             .collect::<polytls_api::Result<_>>()?;
         Ok(Self {
             keys,
+            trust,
             lifetime,
             rng: SystemRandom::new(),
         })
@@ -66,7 +83,7 @@ impl ProducesTickets for KeyedTicketer {
         let mut body = plain.to_vec();
         key.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),
-            Aad::from(name),
+            Aad::from(aad(name, &self.trust)),
             &mut body,
         )
         .ok()?;
@@ -82,7 +99,7 @@ impl ProducesTickets for KeyedTicketer {
         let plain = key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(name),
+                Aad::from(aad(name, &self.trust)),
                 &mut body,
             )
             .ok()?;
@@ -111,9 +128,10 @@ mod tests {
 
     #[test]
     fn rotation_and_tampering() {
-        let old = KeyedTicketer::new(&keys(&[1]), 60).expect("ticketer");
-        let rotated = KeyedTicketer::new(&keys(&[2, 1]), 60).expect("ticketer");
-        let other = KeyedTicketer::new(&keys(&[3]), 60).expect("ticketer");
+        let old = KeyedTicketer::new(&keys(&[1]), [0; 32], 60).expect("ticketer");
+        let rotated = KeyedTicketer::new(&keys(&[2, 1]), [0; 32], 60).expect("ticketer");
+        let other = KeyedTicketer::new(&keys(&[3]), [0; 32], 60).expect("ticketer");
+        let other_trust = KeyedTicketer::new(&keys(&[2, 1]), [9; 32], 60).expect("ticketer");
         let t = old.encrypt(b"state").expect("encrypts");
         assert_eq!(
             rotated.decrypt(&t).as_deref(),
@@ -121,6 +139,10 @@ mod tests {
             "old key decrypts"
         );
         assert!(other.decrypt(&t).is_none(), "unknown key name");
+        assert!(
+            other_trust.decrypt(&t).is_none(),
+            "same key, other trust: the ticket does not open"
+        );
         let new = rotated.encrypt(b"state").expect("encrypts");
         assert_eq!(&new[..16], &[2; 16], "the first key encrypts");
         assert!(

@@ -78,6 +78,12 @@ pub struct TlsOpts {
     /// Reloaded like the certificates.
     #[arg(long)]
     pub ticket_keys: Option<PathBuf>,
+    /// Server: accept a ticket-key file that group or others can read (by
+    /// default refused, as ssh refuses such private keys: whoever reads the
+    /// keys can decrypt every session resumed under them).
+    #[arg(long)]
+    #[serde(default)]
+    pub allow_readable_ticket_keys: bool,
 }
 
 /// What CRLs cover.
@@ -229,6 +235,9 @@ impl TlsOpts {
                 .push((name.clone(), load_identity(cert, key)?));
         }
         if let Some(path) = &self.ticket_keys {
+            if !self.allow_readable_ticket_keys {
+                private_file(path)?;
+            }
             config.resumption.ticket_keys =
                 Some(polytls::TicketKeys::from_file(path).context("ticket keys")?);
         }
@@ -296,8 +305,84 @@ pub fn load_roots(path: &Path) -> Result<Roots> {
 /// The subject of a DER certificate, RFC 4514 style; `?` if unparsable.
 pub fn subject(der: &[u8]) -> String {
     x509_parser::parse_x509_certificate(der)
-        .map(|(_, c)| c.subject().to_string())
+        .map(|(_, c)| escaped_name(c.subject()))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// Refuses a secret file that group or others may read (its mode says so).
+fn private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| CliError::Config(format!("ticket keys: cannot read {}: {e}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(CliError::Config(format!(
+            "ticket keys: {} has mode {:04o}: group or others can read it; \
+             chmod 600 it (or pass --allow-readable-ticket-keys)",
+            path.display(),
+            mode & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// A distinguished name as RFC 4514 text with every value escaped (`,`,
+/// `+`, `"`, `\`, `<`, `>`, `;`, `=`, a leading `#` or space, a trailing
+/// space, control characters), so a value such as `alice, CN=admin` shows
+/// as one name and cannot pose as two in a log.
+pub fn escaped_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    use x509_parser::objects::{oid2abbrev, oid_registry};
+    let mut parts = Vec::new();
+    for rdn in name.iter_rdn() {
+        let attrs: Vec<String> = rdn
+            .iter()
+            .map(|a| {
+                let kind = oid2abbrev(a.attr_type(), oid_registry())
+                    .map_or_else(|_| a.attr_type().to_id_string(), str::to_owned);
+                let value = match a.as_str() {
+                    Ok(v) => escape_value(v),
+                    Err(_) => format!(
+                        "#{}",
+                        a.attr_value()
+                            .data
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<String>()
+                    ),
+                };
+                format!("{kind}={value}")
+            })
+            .collect();
+        parts.push(attrs.join("+"));
+    }
+    parts.join(", ")
+}
+
+fn escape_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        match c {
+            ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | ' ' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == last => out.push_str("\\ "),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:02x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A multi-line description of a session, as `connect` prints it.
@@ -322,4 +407,19 @@ pub fn describe(info: &SessionInfo, backend: &str) -> String {
         s.push_str(&format!("peer[{i}]:  {}  {pin}\n", subject(cert.as_ref())));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_value;
+
+    #[test]
+    fn one_value_cannot_pose_as_two_names() {
+        assert_eq!(escape_value("alice"), "alice");
+        assert_eq!(escape_value("alice, CN=admin"), "alice\\, CN\\=admin");
+        assert_eq!(escape_value("a+b\"c\\d"), "a\\+b\\\"c\\\\d");
+        assert_eq!(escape_value(" #x "), "\\ #x\\ ");
+        assert_eq!(escape_value("#x"), "\\#x");
+        assert_eq!(escape_value("a\nb"), "a\\0ab");
+    }
 }

@@ -147,6 +147,8 @@ fn numeric_toml_keys() {
         ("handshake_timeout", false, &[]),
         ("idle_timeout", false, &[]),
         ("max_connections", false, &[]),
+        ("max_handshakes", false, &[]),
+        ("max_handshakes_per_source", false, &["0"]),
         ("buffer_size", false, &[]),
     ];
     for (key, top, ok) in keys {
@@ -260,4 +262,45 @@ fn operator_settings() {
         "v1",
     ]);
     assert!(out.status.success(), "{out:?}");
+}
+
+/// `--check` catches what start-up would: addresses that do not parse or
+/// resolve, routes that are empty or differ only by case, limits whose
+/// buffers exceed the machine's memory, a missing file — each exit code 2.
+#[test]
+fn check_catches_what_start_up_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pki(&dir.join("pki"), &["alice"]);
+    let tls = "[tunnel.tls]\ncert = \"pki/server.pem\"\nkey = \"pki/server-key.pem\"\nca = \"pki/ca.pem\"\n";
+    let cases: &[(&str, &str)] = &[
+        ("listen = \"127.0.0.1\"\ntarget = \"127.0.0.1:9\"\n", "listen"),
+        ("listen = \"127.0.0.1:0\"\ntarget = \"no-such-host.invalid:9\"\n", "target"),
+        ("listen = \"127.0.0.1:0\"\ntarget = \"127.0.0.1:9\"\n[[tunnel.route]]\nsni = \"\"\ntarget = \"127.0.0.1:9\"\n", "empty sni"),
+        (
+            "listen = \"127.0.0.1:0\"\ntarget = \"127.0.0.1:9\"\n[[tunnel.route]]\nsni = \"db.example\"\ntarget = \"127.0.0.1:9\"\n[[tunnel.route]]\nsni = \"DB.example\"\ntarget = \"127.0.0.1:8\"\n",
+            "same SNI",
+        ),
+        (
+            "listen = \"127.0.0.1:0\"\ntarget = \"127.0.0.1:9\"\nmax_connections = 1000000\nbuffer_size = 16777216\n",
+            "memory",
+        ),
+    ];
+    for (body, says) in cases {
+        // Routes are tables of their own: the TLS table goes before them.
+        let (head, routes) = body
+            .split_once("[[tunnel.route]]")
+            .map_or((*body, String::new()), |(h, r)| {
+                (h, format!("[[tunnel.route]]{r}"))
+            });
+        std::fs::write(
+            dir.join("t.toml"),
+            format!("[[tunnel]]\nmode = \"server\"\n{head}{tls}{routes}"),
+        )
+        .unwrap();
+        let out = polytls(dir, &["tunnel", "--check", "--config", "t.toml"]);
+        refused(&out, says, body);
+    }
+    let out = polytls(dir, &["tunnel", "--check", "--config", "missing.toml"]);
+    refused(&out, "missing.toml", "a missing file");
 }

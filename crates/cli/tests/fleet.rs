@@ -24,6 +24,50 @@ fn key_file(path: &Path, seed: u8) {
     }])
     .unwrap();
     std::fs::write(path, format!("# test keys\n{}", keys.to_text())).unwrap();
+    set_mode(path, 0o600);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_ticket_key_file_others_can_read_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pki(&dir.join("pki"), &[]);
+    let keys = dir.join("keys.txt");
+    key_file(&keys, 3);
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "tunnel",
+            "--check",
+            "--mode",
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--target",
+            "127.0.0.1:9",
+            "--client-auth",
+            "none",
+            "--cert",
+            "pki/server.pem",
+            "--key",
+            "pki/server-key.pem",
+            "--ticket-keys",
+            "keys.txt",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    assert!(run(&args(&[]), dir).0.success(), "mode 0600 is accepted");
+    set_mode(&keys, 0o644);
+    let (status, _, err) = run(&args(&[]), dir);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("0644") && err.contains("chmod 600"), "{err}");
+    let (status, _, err) = run(&args(&["--allow-readable-ticket-keys"]), dir);
+    assert!(status.success(), "explicitly allowed: {err}");
 }
 
 fn tunnel(dir: &Path, name: &str, backend: &str, target: &str, keys: &str) -> (Proc, String) {

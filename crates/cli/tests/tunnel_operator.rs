@@ -151,6 +151,194 @@ fn revoked_clients_are_refused_and_a_new_crl_applies_without_restart() {
     }
 }
 
+/// The `resumed` field of the newest log line that has `pats`.
+fn last_resumed(tunnel: &Proc, pats: &[&str]) -> Option<bool> {
+    let line = tunnel.logs(pats).pop()?;
+    let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+    v["resumed"].as_bool()
+}
+
+#[test]
+fn a_revoked_client_cannot_resume_after_the_reload() {
+    for backend in polytls::available_backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let pki_dir = pki(&dir.join("pki"), &["alice", "bob"]);
+        revoke(&pki_dir, "bob");
+        let target = Target::start("db\n");
+        let (mut tunnel, addr) = server_tunnel(
+            dir,
+            "db",
+            backend,
+            &[
+                "--target",
+                &target.addr,
+                "--ca",
+                "pki/ca.pem",
+                "--crl",
+                "pki/crl.pem",
+            ],
+        );
+        let ca = pki_dir.join("ca.pem");
+        let (cert, key) = (pki_dir.join("alice.pem"), pki_dir.join("alice-key.pem"));
+        let alice = client_context(&ca, Some((&cert, &key)));
+        // Two connections: the second resumes (the tunnel logs it), so the
+        // client does offer its ticket below.
+        for n in 1..=2 {
+            let mut tls = tls_client_with(&alice, &addr, "localhost").unwrap();
+            echo_through(&mut tls, "db\n", b"alice").unwrap();
+            tls.shutdown().unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while tunnel.logs(&["connection closed"]).len() < n {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{backend}: no log line"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        assert_eq!(
+            last_resumed(&tunnel, &["connection closed"]),
+            Some(true),
+            "{backend}: alice resumes while trusted:\n{}",
+            tunnel.stderr()
+        );
+        // Revoke alice; the tunnel reloads the CRL (its trust changed).
+        revoke(&pki_dir, "alice");
+        tunnel.wait_log(&["TLS configuration reloaded"], 20);
+        assert!(
+            refused(tls_client_with(&alice, &addr, "localhost")),
+            "{backend}: revoked alice resumed her way back in"
+        );
+        let line = tunnel.wait_log(&["connection refused", "revoked"], 10);
+        assert!(line.contains("invalid_certificate"), "{backend}: {line}");
+        // Only alice's two trusted connections reached the target.
+        for _ in 0..2 {
+            assert_eq!(
+                target.ends.recv_timeout(Duration::from_secs(5)).unwrap(),
+                End::Clean(5)
+            );
+        }
+        assert!(target
+            .ends
+            .recv_timeout(Duration::from_millis(300))
+            .is_err());
+    }
+}
+
+/// A connection from `source` (any 127.0.0.0/8 address) to `addr`.
+fn connect_from(source: &str, addr: &str) -> std::net::TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        s.connect(addr.parse().unwrap())
+            .await
+            .unwrap()
+            .into_std()
+            .unwrap()
+    })
+}
+
+#[test]
+fn idle_handshakes_from_one_address_cannot_fill_the_tunnel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pki(&dir.join("pki"), &["alice"]);
+    let target = Target::start("db\n");
+    std::fs::write(
+        dir.join("tunnel.toml"),
+        format!(
+            r#"
+metrics_listen = "127.0.0.1:0"
+[[tunnel]]
+name = "db"
+mode = "server"
+listen = "127.0.0.1:0"
+target = "{target}"
+handshake_timeout = 60
+max_handshakes = 16
+max_handshakes_per_source = 4
+[tunnel.tls]
+backend = "{backend}"
+cert = "pki/server.pem"
+key = "pki/server-key.pem"
+ca = "pki/ca.pem"
+"#,
+            target = target.addr,
+            backend = ossl_backend(),
+        ),
+    )
+    .unwrap();
+    let mut tunnel = Proc::polytls(
+        &["--log-format", "json", "tunnel", "--config", "tunnel.toml"],
+        dir,
+    );
+    let addr = tunnel.listen_addr("db");
+    let metrics = tunnel.listen_addr("metrics");
+    // More idle handshakers from 127.0.0.2 than the per-source limit (and
+    // than max_handshakes), each promising a record that never comes.
+    let idle: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let s = connect_from("127.0.0.2", &addr);
+            std::io::Write::write_all(&mut &s, &[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+            s
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while tunnel
+        .logs(&["connection refused", "per_source_limit"])
+        .len()
+        < 16
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "per-source refusals not logged:\n{}",
+            tunnel.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A real client from another address still gets in, while the four
+    // idle ones are held.
+    let mut alice = client(dir, &addr, "localhost", Some("alice")).unwrap();
+    echo_through(&mut alice, "db\n", b"alice").unwrap();
+    alice.shutdown().unwrap();
+    let (status, body) = http_get(&metrics, "/metrics");
+    assert_eq!(status, 200);
+    let refused = sample(
+        &body,
+        "polytls_tunnel_refused_total{tunnel=\"db\",reason=\"per_source_limit\"}",
+    );
+    assert_eq!(refused, 16.0, "{body}");
+    // The refused ones were closed at once; the four admitted are still
+    // waiting for their handshake deadline.
+    let mut closed = 0;
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 8];
+        match std::io::Read::read(&mut s, &mut buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Ok(n) => {
+                assert_eq!(n, 0, "an idle handshaker got data");
+                closed += 1;
+            }
+            Err(_) => closed += 1,
+        }
+    }
+    assert_eq!(
+        closed, 16,
+        "the refused sockets are closed, the admitted ones held"
+    );
+}
+
 /// A client certificate with a URI SAN (a SPIFFE ID), issued by the dev CA.
 fn issue_spiffe_client(pki_dir: &Path, name: &str, uri: &str) {
     let ca = std::fs::read_to_string(pki_dir.join("ca.pem")).unwrap();

@@ -252,8 +252,22 @@ impl TestPki {
         store.writer(password).write().expect("pkcs12 write")
     }
 
+    /// A fresh identity for `leaf` (a good [`Leaf::Server`] or
+    /// [`Leaf::Client`] kind) that expires `seconds` from now: for cases
+    /// that watch a certificate expire. Never cached.
+    pub fn short_lived(&self, leaf: Leaf, seconds: i64) -> Identity {
+        self.make_until(leaf, Some(now() + Duration::seconds(seconds)))
+    }
+
     fn make(&self, leaf: Leaf) -> Identity {
-        let good = (now() - Duration::days(1), now() + Duration::days(30));
+        self.make_until(leaf, None)
+    }
+
+    fn make_until(&self, leaf: Leaf, not_after: Option<OffsetDateTime>) -> Identity {
+        let good = (
+            now() - Duration::days(1),
+            not_after.unwrap_or_else(|| now() + Duration::days(30)),
+        );
         let server_names = vec!["localhost".to_owned(), "*.wild.test".to_owned()];
         let (key_type, names, validity, issuer, eku) = match leaf {
             Leaf::Server(kt) => (
@@ -441,6 +455,13 @@ pub enum Crls {
     /// `Current`, plus the untrusted root's CRL that lists the good leaves'
     /// serial numbers (it is not their issuer's, so it says nothing).
     CurrentPlusOtherCa,
+    /// Current CRLs from every CA that revoke nothing but the revoked
+    /// intermediate: [`Leaf::Revoked`] and [`Leaf::ClientRevoked`] pass (the
+    /// state before they were revoked).
+    NoneRevoked,
+    /// As `Current`, but the intermediate's CRL is not valid yet (its
+    /// `thisUpdate` is tomorrow).
+    IntermediateFutureDated,
 }
 
 impl TestPki {
@@ -468,6 +489,12 @@ impl TestPki {
                 crls.push(crl(&self.intermediate, current, &revoked));
                 crls.push(crl(&self.other_root, current, &good_serials));
             }
+            Crls::NoneRevoked => crls.push(crl(&self.intermediate, current, &[])),
+            Crls::IntermediateFutureDated => crls.push(crl(
+                &self.intermediate,
+                (now() + Duration::days(1), now() + Duration::days(8)),
+                &revoked,
+            )),
         }
         polytls_api::Revocation::new(crls).expect("test CRLs parse")
     }

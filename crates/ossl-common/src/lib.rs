@@ -25,10 +25,6 @@ use polytls_api::{
     check_pins, CertificateDer, CertificateError as Cert, CipherSuite, ProtocolVersion, SpkiPin,
 };
 
-/// The session id context; servers need one to resume sessions with client
-/// authentication.
-pub const SESSION_ID_CONTEXT: &[u8] = b"polytls";
-
 /// The OpenSSL names of the TLS 1.2 suites among `suites`, `:`-joined
 /// (TLS 1.3 suites are set separately, by IANA name).
 pub fn tls12_cipher_list(suites: &[CipherSuite]) -> String {
@@ -53,6 +49,8 @@ pub fn map_verify(result: i32) -> Cert {
         // 8 CRL_SIGNATURE_FAILURE, 35 KEYUSAGE_NO_CRL_SIGN.
         8 | 35 => Cert::BadSignature,
         12 => Cert::ExpiredRevocationList,
+        // 11 CRL_NOT_YET_VALID: a CRL whose thisUpdate is in the future.
+        11 => Cert::RevocationListNotYetValid,
         // ... and 15, 16: a CRL's lastUpdate / nextUpdate malformed.
         13 | 14 | 15 | 16 | 41 => Cert::BadEncoding,
         23 => Cert::Revoked,
@@ -133,6 +131,7 @@ mod tests {
         assert_eq!(map_verify(23), Cert::Revoked);
         assert_eq!(map_verify(3), Cert::UnknownRevocationStatus);
         assert_eq!(map_verify(12), Cert::ExpiredRevocationList);
+        assert_eq!(map_verify(11), Cert::RevocationListNotYetValid);
         assert_eq!(map_verify(8), Cert::BadSignature);
     }
 }

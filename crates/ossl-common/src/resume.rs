@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use polytls_api::driver::SessionCache;
+use polytls_api::driver::{PeerExpiry, SessionCache};
 
 /// One client session as the library serialized it.
 #[derive(Debug, Clone)]
@@ -32,6 +32,9 @@ pub struct Slot {
     cache: Arc<Cache>,
     key: String,
     state: Mutex<SlotState>,
+    /// The server chain's notAfter, shared by every session this connection
+    /// stores: the cache never offers them past it.
+    expiry: PeerExpiry,
 }
 
 #[derive(Debug, Default)]
@@ -49,7 +52,13 @@ impl Slot {
             cache,
             key: server_name.to_ascii_lowercase(),
             state: Mutex::new(SlotState::default()),
+            expiry: PeerExpiry::new(),
         })
+    }
+
+    /// The server chain's notAfter, once the handshake completed.
+    pub fn set_peer_not_after(&self, not_after: i64) {
+        self.expiry.set(not_after);
     }
 
     fn state(&self) -> MutexGuard<'_, SlotState> {
@@ -63,7 +72,7 @@ impl Slot {
     pub fn from_cache(&self) -> Option<Vec<u8>> {
         let (id, tls13, der) = self
             .cache
-            .with_newest(&self.key, |id, s| (id, s.tls13, s.der.clone()))?;
+            .with_newest(&self.key, |id, s, _| (id, s.tls13, s.der.clone()))?;
         if tls13 {
             self.cache.remove(id);
         } else {
@@ -75,7 +84,9 @@ impl Slot {
     /// Stores a session the server issued on this connection (called from
     /// the new-session callback).
     pub fn store(&self, der: Vec<u8>, tls13: bool) {
-        let id = self.cache.insert(&self.key, Stored { der, tls13 });
+        let id = self
+            .cache
+            .insert(&self.key, Stored { der, tls13 }, &self.expiry);
         self.state().stored.push(id);
     }
 
@@ -138,6 +149,16 @@ mod tests {
         assert!(cache.is_empty(), "taken out of the cache");
         taker.store(vec![8], true);
         taker.forget();
+        assert!(cache.is_empty());
+
+        let expired = Slot::new(cache.clone(), "example.com");
+        expired.store(vec![9], false);
+        expired.set_peer_not_after(1);
+        assert_eq!(
+            Slot::new(cache.clone(), "example.com").from_cache(),
+            None,
+            "never offered past the server chain's notAfter"
+        );
         assert!(cache.is_empty());
     }
 }

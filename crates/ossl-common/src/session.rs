@@ -359,11 +359,14 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         info.cipher_suite = self.d.cipher_suite();
         info.group = self.group.or_else(|| self.d.group());
         info.alpn = self.d.alpn().map(<[u8]>::to_vec);
-        // The server-side chain leaves out the leaf; the client's has it.
-        if self.is_server {
+        // The server-side chain leaves out the leaf; the client's has it,
+        // except on a resumed session, where the library keeps the leaf
+        // alone.
+        let chain = self.d.peer_cert_chain();
+        if self.is_server || chain.is_empty() {
             info.peer_chain.extend(self.d.peer_certificate());
         }
-        info.peer_chain.extend(self.d.peer_cert_chain());
+        info.peer_chain.extend(chain);
         info.resumed = self.d.resumed();
         info
     }
@@ -401,6 +404,16 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
             return self.d.session_der().map(SessionBlob::Der);
         }
         None
+    }
+
+    fn resumed(&self) -> bool {
+        self.d.resumed()
+    }
+
+    fn set_peer_not_after(&mut self, not_after: i64) {
+        if let Some(slot) = &self.slot {
+            slot.set_peer_not_after(not_after);
+        }
     }
 
     fn forget_resumption(&mut self) {

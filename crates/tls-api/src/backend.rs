@@ -100,7 +100,7 @@ pub trait Backend: Send + Sync + 'static {
     fn server_context(&self, config: &ServerConfig) -> Result<ServerContext<Self::ServerDriver>> {
         let valid = Valid::server(config)?;
         let driver = self.build_server(valid)?;
-        Ok(ServerContext::new(self.name(), driver))
+        Ok(ServerContext::new(self.name(), driver, config))
     }
 }
 

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, ServerConfig};
 use crate::driver::{ClientDriver, Offer, ServerDriver};
 use crate::resumption::{Origin, ResumptionState};
 use crate::session::Session;
+use crate::trust::{unix_now, TrustCheck};
 use crate::{check_server_name, Error, MisuseKind, Result};
 
 /// Makes client sessions; holds the client's resumption cache. Cloning is
@@ -38,34 +39,12 @@ impl<D> fmt::Debug for ClientContext<D> {
 }
 
 /// What binds resumption state to its configuration across processes: the
-/// backend and everything that decided whether a server was trusted.
+/// backend and the trust digest.
 fn fingerprint(backend: &str, config: &ClientConfig) -> [u8; 32] {
     let mut h = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
-    };
-    field(backend.as_bytes());
-    for root in config.roots.certs() {
-        field(root.as_ref());
-    }
-    field(b"pins");
-    for pin in &config.pins {
-        field(&pin.0);
-    }
-    field(b"identity");
-    if let Some(id) = &config.identity {
-        for cert in id.chain() {
-            field(cert.as_ref());
-        }
-    }
-    field(&[
-        u8::from(config.danger_accept_invalid_certs),
-        u8::from(config.danger_accept_invalid_hostnames),
-        u8::from(config.send_sni),
-    ]);
-    field(&config.common.min_version.code().to_be_bytes());
-    field(&config.common.max_version.code().to_be_bytes());
+    h.update((backend.len() as u64).to_be_bytes());
+    h.update(backend.as_bytes());
+    h.update(config.trust_digest());
     h.finalize().into()
 }
 
@@ -78,6 +57,7 @@ impl<D: ClientDriver> ClientContext<D> {
                 backend,
                 context: NEXT.fetch_add(1, Ordering::Relaxed),
                 fingerprint: fingerprint(backend, config),
+                trust: TrustCheck::client(config),
             }),
         }
     }
@@ -97,7 +77,9 @@ impl<D: ClientDriver> ClientContext<D> {
     /// [`Session::take_resumption`](crate::Session::take_resumption) (or
     /// restored with [`resumption_from_bytes`](Self::resumption_from_bytes)).
     /// State from another context, or for another server name, is
-    /// [`Error::Misuse`] and is never offered.
+    /// [`Error::Misuse`] and is never offered; state past the notAfter of
+    /// the server chain it was made with is not offered either (a full
+    /// handshake).
     pub fn connect_resuming(
         &self,
         server_name: &str,
@@ -119,15 +101,21 @@ impl<D: ClientDriver> ClientContext<D> {
                 ),
             ));
         }
-        let driver = self.driver.connect(server_name, Offer::State(state.blob))?;
+        // Never offered past the server chain's notAfter (trust rule 2).
+        let offer = match state.not_after {
+            Some(t) if t < unix_now() => Offer::Nothing,
+            _ => Offer::State(state.blob),
+        };
+        let driver = self.driver.connect(server_name, offer)?;
         Ok(Session::client(driver, self.origin.clone(), server_name))
     }
 
     /// Restores resumption state saved with
     /// [`ResumptionState::to_bytes`] — by this process or an earlier one —
     /// into this context. It must have been saved by a context of the same
-    /// backend and the same verification settings (roots, pins, client
-    /// identity, versions); otherwise it is [`Error::Misuse`]. Bytes that
+    /// backend and the same trust ([`ClientConfig::trust_digest`]: roots,
+    /// CRLs, pins, client identity, versions, ...); otherwise it is
+    /// [`Error::Misuse`]. Bytes that
     /// are not saved state are [`Error::InvalidConfig`].
     pub fn resumption_from_bytes(&self, bytes: &[u8]) -> Result<ResumptionState> {
         if !self.driver.exports_resumption() {
@@ -152,6 +140,7 @@ impl<D: ClientDriver> ClientContext<D> {
 pub struct ServerContext<D> {
     driver: Arc<D>,
     backend: &'static str,
+    trust: Arc<TrustCheck>,
 }
 
 impl<D> Clone for ServerContext<D> {
@@ -159,6 +148,7 @@ impl<D> Clone for ServerContext<D> {
         Self {
             driver: self.driver.clone(),
             backend: self.backend,
+            trust: self.trust.clone(),
         }
     }
 }
@@ -172,16 +162,17 @@ impl<D> fmt::Debug for ServerContext<D> {
 }
 
 impl<D: ServerDriver> ServerContext<D> {
-    pub(crate) fn new(backend: &'static str, driver: D) -> Self {
+    pub(crate) fn new(backend: &'static str, driver: D, config: &ServerConfig) -> Self {
         Self {
             driver: Arc::new(driver),
             backend,
+            trust: Arc::new(TrustCheck::server(config)),
         }
     }
 
     /// Starts a session waiting for a ClientHello.
     pub fn accept(&self) -> Result<Session<D::Session>> {
-        Ok(Session::server(self.driver.accept()?))
+        Ok(Session::server(self.driver.accept()?, self.trust.clone()))
     }
 
     /// The backend's own context, outside the portable guarantee.

@@ -21,7 +21,7 @@ use std::any::Any;
 use std::io;
 use std::ops::Deref;
 
-pub use crate::cache::SessionCache;
+pub use crate::cache::{PeerExpiry, SessionCache};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::identity::CertificateDer;
 use crate::session::{ReadOutcome, SessionInfo};
@@ -108,6 +108,17 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     /// The connection failed or was truncated: resumption state it produced
     /// must not be offered again.
     fn forget_resumption(&mut self) {}
+    /// Whether the handshake resumed a session (cheaper than
+    /// [`info`](Self::info)).
+    fn resumed(&self) -> bool {
+        self.info().resumed
+    }
+    /// A client's handshake completed with a server chain valid until
+    /// `not_after` (Unix seconds): resumption state this connection stores
+    /// must not be offered past it ([`PeerExpiry`]).
+    fn set_peer_not_after(&mut self, not_after: i64) {
+        let _ = not_after;
+    }
     /// Writes early data (0-RTT) on a client before the handshake
     /// completes, as far as the server's ticket allows; 0 when it allows
     /// none. Data the server then rejects must be sent again, in order,
@@ -176,6 +187,12 @@ impl SessionDriver for Box<dyn SessionDriver> {
     fn forget_resumption(&mut self) {
         (**self).forget_resumption()
     }
+    fn resumed(&self) -> bool {
+        (**self).resumed()
+    }
+    fn set_peer_not_after(&mut self, not_after: i64) {
+        (**self).set_peer_not_after(not_after)
+    }
     fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
         (**self).write_early_data(data)
     }
@@ -195,6 +212,9 @@ pub enum Offer {
     Cache,
     /// This state, which the context made (checked by the wrapper).
     State(SessionBlob),
+    /// Nothing: a full handshake (the state the caller offered is past its
+    /// server's notAfter).
+    Nothing,
 }
 
 /// A backend's client context (≈ a client `SSL_CTX`).

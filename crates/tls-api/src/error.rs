@@ -333,6 +333,10 @@ pub enum CertificateError {
     UnknownRevocationStatus,
     /// The CRL that covers the certificate is past its `nextUpdate`.
     ExpiredRevocationList,
+    /// The CRL that covers the certificate is not valid yet (its
+    /// `thisUpdate` is in the future): it cannot vouch for anything now, so
+    /// the certificate is refused (fail closed).
+    RevocationListNotYetValid,
     /// The certificate may not be used for this purpose (wrong EKU, a CA
     /// certificate used as a leaf, ...).
     InvalidPurpose,
@@ -359,6 +363,9 @@ impl fmt::Display for CertificateError {
                 "revocation status unknown (no CRL from its issuer)"
             }
             CertificateError::ExpiredRevocationList => "the CRL that covers it has expired",
+            CertificateError::RevocationListNotYetValid => {
+                "the CRL that covers it is not valid yet"
+            }
             CertificateError::InvalidPurpose => "not valid for this purpose",
             CertificateError::PinMismatch => "no certificate matches the SPKI pins",
             CertificateError::BadEncoding => "malformed certificate",

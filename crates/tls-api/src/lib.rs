@@ -61,6 +61,7 @@ mod session;
 mod tickets;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
+pub mod trust;
 
 pub use backend::{Backend, Capability};
 pub use config::{

@@ -14,8 +14,10 @@ pub(crate) struct Origin {
     pub(crate) backend: &'static str,
     /// Unique per context in this process.
     pub(crate) context: u64,
-    /// The backend and the verification settings; stable across processes.
+    /// The backend and the trust digest; stable across processes.
     pub(crate) fingerprint: [u8; 32],
+    /// What a resumed session's server chain must still pass.
+    pub(crate) trust: crate::trust::TrustCheck,
 }
 
 /// A client's resumption state for one server: a TLS 1.3 ticket or a TLS 1.2
@@ -35,6 +37,9 @@ pub struct ResumptionState {
     pub(crate) origin: Arc<Origin>,
     pub(crate) server_name: String,
     pub(crate) blob: SessionBlob,
+    /// The earliest notAfter of the server's chain (Unix seconds): past it
+    /// the state is never offered.
+    pub(crate) not_after: Option<i64>,
 }
 
 impl fmt::Debug for ResumptionState {
@@ -46,7 +51,7 @@ impl fmt::Debug for ResumptionState {
     }
 }
 
-const MAGIC: &[u8] = b"polytls resumption v1\n";
+const MAGIC: &[u8] = b"polytls resumption v2\n";
 
 pub(crate) fn not_exportable(backend: &'static str) -> Error {
     Error::unsupported(
@@ -63,6 +68,14 @@ impl ResumptionState {
         &self.server_name
     }
 
+    /// When the server certificate chain it was made with expires: the
+    /// state is never offered after that (a connect offering it makes a
+    /// full handshake). `None` when unknown.
+    pub fn not_after(&self) -> Option<std::time::SystemTime> {
+        let secs = u64::try_from(self.not_after?).ok()?;
+        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs))
+    }
+
     /// The state as bytes, to be restored with
     /// [`ClientContext::resumption_from_bytes`](crate::ClientContext::resumption_from_bytes)
     /// in this process or a later one. Where the library keeps the state
@@ -75,6 +88,7 @@ impl ResumptionState {
         let mut out = Vec::with_capacity(MAGIC.len() + 64 + self.server_name.len() + der.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.origin.fingerprint);
+        out.extend_from_slice(&self.not_after.unwrap_or(i64::MAX).to_be_bytes());
         let name = self.server_name.as_bytes();
         out.extend_from_slice(&(name.len() as u16).to_be_bytes());
         out.extend_from_slice(name);
@@ -95,6 +109,9 @@ impl ResumptionState {
             .strip_prefix(MAGIC)
             .ok_or_else(|| malformed("not polytls resumption state"))?;
         let (fingerprint, rest) = split(rest, 32).ok_or_else(|| malformed("truncated"))?;
+        let (not_after, rest) = split(rest, 8).ok_or_else(|| malformed("truncated"))?;
+        let not_after =
+            i64::from_be_bytes(not_after.try_into().map_err(|_| malformed("truncated"))?);
         let (len, rest) = split(rest, 2).ok_or_else(|| malformed("truncated"))?;
         let (name, rest) = split(rest, usize::from(u16::from_be_bytes([len[0], len[1]])))
             .ok_or_else(|| malformed("truncated server name"))?;
@@ -118,6 +135,7 @@ impl ResumptionState {
             origin: origin.clone(),
             server_name,
             blob: SessionBlob::Der(rest.to_vec()),
+            not_after: Some(not_after).filter(|t| *t != i64::MAX),
         })
     }
 }
@@ -135,6 +153,7 @@ mod tests {
             backend: "test",
             context: 7,
             fingerprint: [fp; 32],
+            trust: Default::default(),
         })
     }
 
@@ -145,10 +164,12 @@ mod tests {
             origin: o.clone(),
             server_name: "example.com".into(),
             blob: SessionBlob::Der(vec![0x30, 1, 2, 3]),
+            not_after: Some(1_900_000_000),
         };
         let bytes = state.to_bytes().expect("DER exports");
         let back = ResumptionState::decode(&bytes, &o).expect("decodes");
         assert_eq!(back.server_name(), "example.com");
+        assert_eq!(back.not_after, Some(1_900_000_000));
         assert!(matches!(back.blob, SessionBlob::Der(ref d) if d == &[0x30, 1, 2, 3]));
         assert!(matches!(
             ResumptionState::decode(&bytes, &origin(2)),
@@ -167,6 +188,7 @@ mod tests {
             origin: o,
             server_name: "example.com".into(),
             blob: SessionBlob::Opaque(Box::new(())),
+            not_after: None,
         };
         assert!(matches!(
             opaque.to_bytes(),

@@ -7,6 +7,7 @@ use crate::driver::SessionDriver;
 use crate::identity::CertificateDer;
 use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
 use crate::resumption::{Origin, ResumptionState};
+use crate::trust::{self, TrustCheck};
 use crate::{Error, MisuseKind, Result};
 
 /// What a plaintext read produced.
@@ -54,6 +55,12 @@ pub struct Session<D> {
     /// Set for client sessions: where resumption state taken from this
     /// session belongs.
     client: Option<(Arc<Origin>, Box<str>)>,
+    /// Set for server sessions: what a resumed client chain must pass.
+    server_trust: Option<Arc<TrustCheck>>,
+    /// Whether the end of the handshake was seen (and checked).
+    handshake_done: bool,
+    /// The earliest notAfter of the peer's chain (clients, once known).
+    peer_not_after: Option<i64>,
     transport_eof: bool,
     close_sent: bool,
     peer_closed: bool,
@@ -62,17 +69,24 @@ pub struct Session<D> {
 
 impl<D: SessionDriver> Session<D> {
     pub(crate) fn client(driver: D, origin: Arc<Origin>, server_name: &str) -> Self {
-        Self::with(driver, Some((origin, server_name.into())))
+        Self::with(driver, Some((origin, server_name.into())), None)
     }
 
-    pub(crate) fn server(driver: D) -> Self {
-        Self::with(driver, None)
+    pub(crate) fn server(driver: D, trust: Arc<TrustCheck>) -> Self {
+        Self::with(driver, None, Some(trust))
     }
 
-    fn with(driver: D, client: Option<(Arc<Origin>, Box<str>)>) -> Self {
+    fn with(
+        driver: D,
+        client: Option<(Arc<Origin>, Box<str>)>,
+        server_trust: Option<Arc<TrustCheck>>,
+    ) -> Self {
         Self {
             driver,
             client,
+            server_trust,
+            handshake_done: false,
+            peer_not_after: None,
             transport_eof: false,
             close_sent: false,
             peer_closed: false,
@@ -85,6 +99,9 @@ impl<D: SessionDriver> Session<D> {
         Session {
             driver: Box::new(self.driver),
             client: self.client,
+            server_trust: self.server_trust,
+            handshake_done: self.handshake_done,
+            peer_not_after: self.peer_not_after,
             transport_eof: self.transport_eof,
             close_sent: self.close_sent,
             peer_closed: self.peer_closed,
@@ -124,12 +141,47 @@ impl<D: SessionDriver> Session<D> {
 
     /// Processes the ciphertext read so far: advances the handshake and makes
     /// application data available. Errors here are fatal for the connection.
+    ///
+    /// When a resumed handshake completes, the peer chain the session
+    /// carries is checked again, now ([`trust`](crate::trust)): a chain that
+    /// has expired since, or whose CRLs are no longer current, fails the
+    /// session with the error a full handshake would give, before any
+    /// application data passes.
     pub fn process_new_packets(&mut self) -> Result<()> {
         self.check()?;
-        match self.driver.process_new_packets() {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.fail(e)),
+        if let Err(e) = self.driver.process_new_packets() {
+            return Err(self.fail(e));
         }
+        if !self.handshake_done && !self.driver.is_handshaking() {
+            self.handshake_done = true;
+            if let Err(e) = self.handshake_completed() {
+                return Err(self.fail(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// The trust rules at the end of the handshake.
+    fn handshake_completed(&mut self) -> Result<()> {
+        let resumed = self.driver.resumed();
+        let trust = match (&self.client, &self.server_trust) {
+            (Some((origin, _)), _) => {
+                // Clients learn the server chain's expiry: what this
+                // connection stores is never offered past it (rule 2).
+                let chain = self.driver.info().peer_chain;
+                if let Some(t) = trust::chain_not_after(&chain) {
+                    self.peer_not_after = Some(t);
+                    self.driver.set_peer_not_after(t);
+                }
+                if !resumed {
+                    return Ok(());
+                }
+                return origin.trust.check_resumed(&chain, trust::unix_now());
+            }
+            (None, Some(trust)) if resumed => trust,
+            _ => return Ok(()),
+        };
+        trust.check_resumed(&self.driver.info().peer_chain, trust::unix_now())
     }
 
     /// Writes pending ciphertext (handshake messages, records, alerts) to
@@ -288,6 +340,7 @@ impl<D: SessionDriver> Session<D> {
             origin: origin.clone(),
             server_name: name.to_string(),
             blob,
+            not_after: self.peer_not_after,
         }))
     }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{ConfigErrorKind, Error, Result};
 
@@ -21,6 +22,14 @@ pub struct TicketKey {
     pub hmac: [u8; 32],
     /// The AES-256 key.
     pub aes: [u8; 32],
+}
+
+/// Key material is wiped from memory when a key is dropped.
+impl Drop for TicketKey {
+    fn drop(&mut self) {
+        self.hmac.zeroize();
+        self.aes.zeroize();
+    }
 }
 
 impl fmt::Debug for TicketKey {
@@ -101,9 +110,11 @@ impl TicketKeys {
                     format!("ticket key file, line {}: {why}", n + 1),
                 )
             };
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(line)
-                .map_err(|_| bad("not base64"))?;
+            let raw = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(line)
+                    .map_err(|_| bad("not base64"))?,
+            );
             if raw.len() != 80 {
                 return Err(bad(&format!(
                     "a key is 80 bytes (name, HMAC and AES-256 keys), this one {}",
@@ -132,12 +143,12 @@ impl TicketKeys {
     /// Reads and parses a key file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read(path).map_err(|e| {
+        let text = Zeroizing::new(std::fs::read(path).map_err(|e| {
             Error::config(
                 ConfigErrorKind::Io,
                 format!("cannot read {}: {e}", path.display()),
             )
-        })?;
+        })?);
         Self::parse(&text).map_err(|e| match e {
             Error::InvalidConfig(c) => {
                 Error::config(c.kind(), format!("{}: {}", path.display(), c.message()))

@@ -8,8 +8,11 @@
 //! tunnel's. A tunnel with no rules lets in every client the CA (and CRLs,
 //! and pins) let in. Rules need `client_auth = "required"`. Matching is
 //! exact and case-sensitive, except DNS names (ASCII case-insensitive). A
-//! URI prefix must end in `/`, so `spiffe://example.org/` cannot match
-//! `spiffe://example.org.evil/...`.
+//! URI prefix must name a scheme and a non-empty authority and end in `/`,
+//! so `spiffe://example.org/` cannot match `spiffe://example.org.evil/...`
+//! (and `spiffe://` or `/`, which would match everyone, are refused). A
+//! certificate whose subject has more than one CN never matches a `cn`
+//! rule: which one would the rule be about?
 
 use serde::Deserialize;
 use x509_parser::extensions::GeneralName;
@@ -125,7 +128,32 @@ impl AllowRules {
                  {p}.other/...)"
             ));
         }
+        for p in &self.uri_prefix {
+            let authority = p.split_once("://").and_then(|(scheme, rest)| {
+                let scheme_ok = scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+                scheme_ok.then(|| rest.split('/').next().unwrap_or_default())
+            });
+            if authority.is_none_or(str::is_empty) {
+                return Err(format!(
+                    "allow uri_prefix {p:?} must name a scheme and an authority, as in \
+                     spiffe://example.org/ (a bare scheme or path would match everyone)"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Why `names` matches no rule, beyond "none of them": the one trap
+    /// the rules hold (several CNs).
+    pub fn why_not(&self, names: &Names) -> Option<&'static str> {
+        (!self.cn.is_empty() && names.cn.len() > 1)
+            .then_some("a certificate with more than one subject CN never matches a cn rule")
     }
 
     /// The rule `names` matches, if any (for the log).
@@ -136,7 +164,9 @@ impl AllowRules {
                 .find(|r| values.contains(r))
                 .map(|r| format!("{kind}={r}"))
         };
-        hit(&self.cn, &names.cn, "cn")
+        // Several CNs: no cn rule applies (see the module docs).
+        let cn: &[String] = if names.cn.len() == 1 { &names.cn } else { &[] };
+        hit(&self.cn, cn, "cn")
             .or_else(|| hit(&self.ou, &names.ou, "ou"))
             .or_else(|| {
                 self.dns
@@ -210,7 +240,35 @@ mod tests {
         assert!(r.check().unwrap_err().contains("must end in '/'"));
         r.uri_prefix = vec!["spiffe://example.org/".into()];
         assert!(r.check().is_ok());
+        for everyone in ["spiffe://", "/", "spiffe:///", "://x/", "1a://x/"] {
+            r.uri_prefix = vec![everyone.into()];
+            assert!(
+                r.check().unwrap_err().contains("scheme and an authority"),
+                "{everyone}"
+            );
+        }
+        r.uri_prefix = vec![];
         r.cn = vec![String::new()];
         assert!(r.check().is_err());
+    }
+
+    #[test]
+    fn several_cns_never_match_a_cn_rule() {
+        let n = Names {
+            cn: vec!["alice".into(), "admin".into()],
+            ..Names::default()
+        };
+        let r = AllowRules {
+            cn: vec!["admin".into()],
+            ..AllowRules::default()
+        };
+        assert_eq!(r.matching(&n), None);
+        assert!(r.why_not(&n).unwrap().contains("more than one subject CN"));
+        let one = Names {
+            cn: vec!["admin".into()],
+            ..Names::default()
+        };
+        assert_eq!(r.matching(&one), Some("cn=admin".into()));
+        assert_eq!(r.why_not(&one), None);
     }
 }

@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use super::access::AllowRules;
 use super::proxy_header::{self, ProxyVersion};
-use crate::error::{CliError, Context, Result};
+use crate::error::{CliError, Result};
 use crate::tls::{ClientAuthMode, TlsOpts};
 use crate::values::{Count, DrainTimeout, HandshakeTimeout, IdleTimeout, Interval};
 
@@ -48,6 +48,10 @@ pub enum Mode {
 
 /// Connections open at once per tunnel.
 pub type MaxConnections = Count<1, 1_000_000>;
+/// Handshakes in flight at once per tunnel.
+pub type MaxHandshakes = Count<1, 1_000_000>;
+/// Handshakes in flight at once from one source address (0: no limit).
+pub type HandshakesPerSource = Count<0, 1_000_000>;
 /// Bytes buffered per direction per connection.
 pub type BufferSize = Count<512, { 16 << 20 }>;
 
@@ -88,8 +92,9 @@ pub struct TunnelSettings {
     #[arg(long = "route")]
     #[serde(rename = "route", default)]
     pub routes: Vec<Route>,
-    /// Seconds a client has to complete the TLS handshake (and the target to
-    /// accept): 0.001 to 86400.
+    /// Seconds a client has from the TCP accept to the end of its TLS
+    /// handshake, a PROXY header included (and the target to accept): 0.001
+    /// to 86400. One deadline, never restarted.
     #[arg(long, default_value = "10")]
     #[serde(default = "default_handshake")]
     pub handshake_timeout: HandshakeTimeout,
@@ -98,11 +103,26 @@ pub struct TunnelSettings {
     #[arg(long, default_value = "300")]
     #[serde(default = "default_idle")]
     pub idle_timeout: IdleTimeout,
-    /// Connections open at once (1 to 1,000,000); further clients wait in
-    /// the listen backlog.
+    /// Established connections open at once (1 to 1,000,000). A slot is
+    /// taken only once the handshake is done, so clients that never finish
+    /// theirs cannot hold one; past the limit, new clients are refused
+    /// (`max_connections`).
     #[arg(long, default_value = "1024")]
     #[serde(default = "default_max_conns")]
     pub max_connections: MaxConnections,
+    /// Handshakes in flight at once (1 to 1,000,000), counted apart from
+    /// established connections; further clients wait in the listen backlog.
+    #[arg(long, default_value = "256")]
+    #[serde(default = "default_max_handshakes")]
+    pub max_handshakes: MaxHandshakes,
+    /// Handshakes in flight at once from one source address (0 to
+    /// 1,000,000; 0 turns the limit off); more from that address are
+    /// refused at once (`per_source_limit`). Connections from
+    /// `accept_proxy_from` balancers are not counted by the balancer's
+    /// address.
+    #[arg(long, default_value = "32")]
+    #[serde(default = "default_per_source")]
+    pub max_handshakes_per_source: HandshakesPerSource,
     /// Bytes buffered per direction per connection (512 to 16 MiB).
     #[arg(long, default_value = "16384")]
     #[serde(default = "default_buffer")]
@@ -176,8 +196,30 @@ fn default_idle() -> IdleTimeout {
     const D: IdleTimeout = IdleTimeout::whole(300);
     D
 }
+/// The machine's memory in bytes (`MemTotal` of /proc/meminfo), if known.
+fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
 fn default_max_conns() -> MaxConnections {
     const D: MaxConnections = MaxConnections::of(1024);
+    D
+}
+fn default_max_handshakes() -> MaxHandshakes {
+    const D: MaxHandshakes = MaxHandshakes::of(256);
+    D
+}
+fn default_per_source() -> HandshakesPerSource {
+    const D: HandshakesPerSource = HandshakesPerSource::of(32);
     D
 }
 fn default_buffer() -> BufferSize {
@@ -270,7 +312,10 @@ impl TunnelArgs {
 /// Reads and parses a TOML file; paths inside are made relative to its
 /// directory. Unknown keys are errors.
 pub fn load_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).context(format!("reading {}", path.display()))?;
+    // A missing or unreadable file is a bad configuration (exit code 2),
+    // like every other file the configuration names.
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))?;
     let bad = |e: &dyn std::fmt::Display| CliError::Config(format!("{}: {e}", path.display()));
     let mut table: toml::Table = toml::from_str(&text).map_err(|e| bad(&e))?;
     let tunnels = table
@@ -387,7 +432,20 @@ impl TunnelSettings {
                         "server_name is for client mode (server mode routes by SNI)".into(),
                     ));
                 }
+                let mut seen: Vec<String> = Vec::new();
                 for r in &self.routes {
+                    if r.sni.trim().is_empty() {
+                        return Err(CliError::Config("a route has an empty sni".into()));
+                    }
+                    let folded = r.sni.to_ascii_lowercase();
+                    if let Some(first) = seen.iter().find(|s| **s == folded) {
+                        return Err(CliError::Config(format!(
+                            "routes {first:?} and {:?} name the same SNI (SNI matching ignores \
+                             case)",
+                            r.sni
+                        )));
+                    }
+                    seen.push(folded);
                     if r.cert.is_some() != r.key.is_some() {
                         return Err(CliError::Config(format!(
                             "route {:?}: cert and key go together",
@@ -408,6 +466,60 @@ impl TunnelSettings {
                 if self.tls.ticket_keys.is_some() {
                     return Err(CliError::Config("ticket_keys are for server mode".into()));
                 }
+            }
+        }
+        self.check_memory(machine_memory())
+    }
+
+    /// Refuses limits whose buffers alone would need more memory than
+    /// `memory` bytes (the machine's, when known): every connection and
+    /// handshake in flight may hold `buffer_size` bytes each way.
+    fn check_memory(&self, memory: Option<u64>) -> Result<()> {
+        let Some(memory) = memory else {
+            return Ok(());
+        };
+        let slots = self.max_connections.get() + self.max_handshakes.get();
+        let need = slots
+            .saturating_mul(2)
+            .saturating_mul(self.buffer_size.get());
+        if need > memory {
+            return Err(CliError::Config(format!(
+                "max_connections + max_handshakes ({slots}) × 2 × buffer_size ({}) is {} MiB of \
+                 buffers, more than this machine's {} MiB of memory",
+                self.buffer_size.get(),
+                need >> 20,
+                memory >> 20
+            )));
+        }
+        if need > memory / 2 {
+            tracing::warn!(
+                tunnel = %self.display_name(),
+                "buffers for max_connections + max_handshakes may take {} MiB, over half of \
+                 this machine's {} MiB",
+                need >> 20,
+                memory >> 20
+            );
+        }
+        Ok(())
+    }
+
+    /// The addresses the tunnel listens on and connects to, resolved now
+    /// (`--check`): each must parse, and each name must resolve.
+    pub fn resolve_addresses(&self) -> Result<()> {
+        use std::net::ToSocketAddrs as _;
+        let targets = self.target.iter().map(|t| ("target", t.as_str())).chain(
+            self.routes
+                .iter()
+                .map(|r| ("route target", r.target.as_str())),
+        );
+        for (what, addr) in std::iter::once(("listen", self.listen())).chain(targets) {
+            let resolved = addr
+                .to_socket_addrs()
+                .map_err(|e| CliError::Config(format!("{what} {addr:?}: {e}")))?;
+            if resolved.count() == 0 {
+                return Err(CliError::Config(format!(
+                    "{what} {addr:?} resolves to no address"
+                )));
             }
         }
         Ok(())

@@ -2,15 +2,17 @@
 //! the checks (pins, routes), the target, the bytes — and the one log line
 //! that says what happened.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use polytls::tokio_io::{TlsAcceptor, TlsConnector};
 use polytls::{DynClientDriver, DynServerDriver, SpkiPin};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -22,7 +24,74 @@ use super::reload::{Side, Tunnel};
 use crate::net::io_to_cli;
 use crate::tls::subject;
 
-/// Accepts connections until `stop`, at most `max_connections` at once.
+/// The limits a tunnel's connections share: handshakes in flight (all of
+/// them, and per source address) are counted apart from established
+/// connections, so a client that never finishes its handshake never holds
+/// a slot an authenticated connection needs.
+struct Limits {
+    handshakes: Arc<Semaphore>,
+    connections: Arc<Semaphore>,
+    /// Handshakes in flight per source address (server mode; 0: no limit).
+    per_source: usize,
+    sources: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection still in its handshake: it holds a handshake slot and its
+/// place in its source address's count until it is done.
+struct Handshaking {
+    limits: Arc<Limits>,
+    _slot: OwnedSemaphorePermit,
+    source: Option<IpAddr>,
+}
+
+impl Drop for Handshaking {
+    fn drop(&mut self) {
+        if let Some(ip) = self.source {
+            let mut sources = self.limits.lock_sources();
+            if let Some(n) = sources.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    sources.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
+impl Limits {
+    fn lock_sources(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        // Each critical section is one increment or decrement.
+        self.sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts a new handshake from `ip`; `None` when that address already
+    /// has `per_source` in flight.
+    fn enter(
+        self: &Arc<Self>,
+        slot: OwnedSemaphorePermit,
+        ip: Option<IpAddr>,
+    ) -> Option<Handshaking> {
+        if let Some(ip) = ip {
+            let mut sources = self.lock_sources();
+            let n = sources.entry(ip).or_insert(0);
+            if *n >= self.per_source {
+                return None;
+            }
+            *n += 1;
+        }
+        Some(Handshaking {
+            limits: self.clone(),
+            _slot: slot,
+            source: ip,
+        })
+    }
+}
+
+/// Accepts connections until `stop`: at most `max_handshakes` in their
+/// handshake at once (`max_handshakes_per_source` from one address, in
+/// server mode), and `max_connections` established.
 pub(super) async fn accept_loop(
     tunnel: Arc<Tunnel>,
     listener: TcpListener,
@@ -30,10 +99,16 @@ pub(super) async fn accept_loop(
     force: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let limit = Arc::new(Semaphore::new(tunnel.spec.max_connections.usize()));
+    let limits = Arc::new(Limits {
+        handshakes: Arc::new(Semaphore::new(tunnel.spec.max_handshakes.usize())),
+        connections: Arc::new(Semaphore::new(tunnel.spec.max_connections.usize())),
+        per_source: tunnel.spec.max_handshakes_per_source.usize(),
+        sources: Mutex::new(HashMap::new()),
+    });
+    let server = matches!(&*tunnel.side(), Side::Server { .. });
     loop {
-        let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+        let slot = tokio::select! {
+            p = limits.handshakes.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             () = stop.cancelled() => return,
         };
         let (tcp, peer) = tokio::select! {
@@ -48,14 +123,68 @@ pub(super) async fn accept_loop(
             },
             () = stop.cancelled() => return,
         };
+        let deadline = Instant::now() + tunnel.spec.handshake_timeout.get();
         let _ = tcp.set_nodelay(true);
+        // Balancers are not counted by their own address: every client
+        // behind them shares it.
+        let counted = (server
+            && limits.per_source > 0
+            && !tunnel.proxy_sources.iter().any(|n| n.contains(&peer.ip())))
+        .then_some(peer.ip());
+        let id = tunnel.ids.fetch_add(1, Ordering::Relaxed);
+        let Some(handshaking) = limits.enter(slot, counted) else {
+            tunnel.metrics.opened(&tunnel.name);
+            tunnel.metrics.closed(&tunnel.name, 0, 0);
+            tunnel.metrics.refused(&tunnel.name, "per_source_limit");
+            tracing::warn!(
+                tunnel = %tunnel.name, conn = id, %peer, backend = tunnel.backend,
+                category = "per_source_limit",
+                error = %format_args!("{} handshakes already in flight from {}", limits.per_source, peer.ip()),
+                "connection refused"
+            );
+            drop(tcp);
+            continue;
+        };
         let tunnel = tunnel.clone();
         let force = force.clone();
         tracker.spawn(async move {
-            let id = tunnel.ids.fetch_add(1, Ordering::Relaxed);
-            handle(&tunnel, id, tcp, peer, &force).await;
-            drop(permit);
+            let mut phase = Phase {
+                deadline,
+                handshaking: Some(handshaking),
+                established: None,
+            };
+            handle(&tunnel, id, tcp, peer, &force, &mut phase).await;
         });
+    }
+}
+
+/// Where a connection is in its life: one deadline from accept to the end
+/// of the handshake, then an established-connection slot.
+struct Phase {
+    deadline: Instant,
+    handshaking: Option<Handshaking>,
+    established: Option<OwnedSemaphorePermit>,
+}
+
+impl Phase {
+    /// The handshake is done: its slots are released, and the connection
+    /// takes one of `max_connections` (refused when none is free).
+    fn establish(&mut self) -> Result<(), Refusal> {
+        let Some(handshaking) = self.handshaking.take() else {
+            return Ok(());
+        };
+        let connections = handshaking.limits.connections.clone();
+        drop(handshaking);
+        match connections.try_acquire_owned() {
+            Ok(p) => {
+                self.established = Some(p);
+                Ok(())
+            }
+            Err(_) => Err(Refusal::new(
+                "max_connections",
+                "every connection slot is taken (max_connections)",
+            )),
+        }
     }
 }
 
@@ -84,6 +213,7 @@ async fn handle(
     mut tcp: TcpStream,
     peer: SocketAddr,
     force: &CancellationToken,
+    phase: &mut Phase,
 ) {
     let start = Instant::now();
     t.metrics.opened(&t.name);
@@ -99,16 +229,16 @@ async fn handle(
         rule: None,
         target: None,
     };
-    let result = match admit(t, &mut tcp, &mut facts).await {
+    let result = match admit(t, &mut tcp, &mut facts, phase.deadline).await {
         Err(refusal) => Err(refusal),
         Ok(()) => match &*t.side() {
             Side::Server { acceptor, pins } => {
-                serve_conn(t, acceptor, pins, tcp, force, &mut facts).await
+                serve_conn(t, acceptor, pins, tcp, force, &mut facts, phase).await
             }
             Side::Client {
                 connector,
                 server_name,
-            } => client_conn(t, connector, server_name, tcp, force, &mut facts).await,
+            } => client_conn(t, connector, server_name, tcp, force, &mut facts, phase).await,
         },
     };
     let ms = start.elapsed().as_millis() as u64;
@@ -159,7 +289,12 @@ async fn handle(
 
 /// Before TLS: a trusted balancer's PROXY header, when the tunnel takes
 /// them (and nobody else may connect).
-async fn admit(t: &Tunnel, tcp: &mut TcpStream, facts: &mut Facts) -> Result<(), Refusal> {
+async fn admit(
+    t: &Tunnel,
+    tcp: &mut TcpStream,
+    facts: &mut Facts,
+    deadline: Instant,
+) -> Result<(), Refusal> {
     if t.proxy_sources.is_empty() {
         return Ok(());
     }
@@ -170,8 +305,7 @@ async fn admit(t: &Tunnel, tcp: &mut TcpStream, facts: &mut Facts) -> Result<(),
             format!("{from} is not a configured balancer (accept_proxy_from)"),
         ));
     }
-    let deadline = t.spec.handshake_timeout.get();
-    match tokio::time::timeout(deadline, proxy_header::read_header(tcp)).await {
+    match tokio::time::timeout_at(deadline, proxy_header::read_header(tcp)).await {
         Ok(Ok(addresses)) => {
             facts.via = Some(from);
             if let Some((client, local)) = addresses {
@@ -227,11 +361,12 @@ async fn serve_conn(
     tcp: TcpStream,
     force: &CancellationToken,
     facts: &mut Facts,
+    phase: &mut Phase,
 ) -> Result<Outcome, Refusal> {
-    let deadline = t.spec.handshake_timeout.get();
     let began = Instant::now();
     let tls = tokio::select! {
-        r = tokio::time::timeout(deadline, acceptor.accept(tcp)) => match r {
+        // The deadline set at accept: a PROXY header does not restart it.
+        r = tokio::time::timeout_at(phase.deadline, acceptor.accept(tcp)) => match r {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => return Err(Refusal::from_io(e)),
             Err(_) => return Err(Refusal::during_handshake("handshake_timeout", "no handshake within the timeout")),
@@ -240,6 +375,7 @@ async fn serve_conn(
     };
     t.metrics.handshake_done(&t.name, began.elapsed());
     let info = tls.get_ref().1.info();
+    phase.establish()?;
     facts.sni = info.sni.clone();
     facts.alpn = info
         .alpn
@@ -275,15 +411,22 @@ async fn serve_conn(
             Some(rule) => facts.rule = Some(format!("{scope}: {rule}")),
             None => {
                 facts.rule = Some(format!("{scope}: no match"));
+                let why = rules
+                    .why_not(&names)
+                    .map(|w| format!(": {w}"))
+                    .unwrap_or_default();
                 return Err(Refusal::new(
                     "access_denied",
-                    format!("client certificate ({names}) matches no allow rule of the {scope}"),
+                    format!(
+                        "client certificate ({names}) matches no allow rule of the {scope}{why}"
+                    ),
                 ));
             }
         }
     }
     facts.target = Some(target.to_string());
-    let mut plain = match tokio::time::timeout(deadline, TcpStream::connect(target)).await {
+    let connect_timeout = t.spec.handshake_timeout.get();
+    let mut plain = match tokio::time::timeout(connect_timeout, TcpStream::connect(target)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(Refusal::new("target_unreachable", e)),
         Err(_) => return Err(Refusal::new("target_unreachable", "connect timed out")),
@@ -317,8 +460,9 @@ async fn client_conn(
     plain: TcpStream,
     force: &CancellationToken,
     facts: &mut Facts,
+    phase: &mut Phase,
 ) -> Result<Outcome, Refusal> {
-    let deadline = t.spec.handshake_timeout.get();
+    let deadline = phase.deadline;
     let target = t.spec.target.as_deref().unwrap_or_default();
     facts.target = Some(target.to_string());
     facts.sni = Some(server_name.to_string());
@@ -336,13 +480,13 @@ async fn client_conn(
         Ok(tls)
     };
     let tls = tokio::select! {
-        r = tokio::time::timeout(deadline, connect) => match r {
+        r = tokio::time::timeout_at(deadline, connect) => match r {
             Ok(r) => r,
             Err(_) => Err(Refusal::during_handshake("handshake_timeout", "no handshake within the timeout")),
         },
         () = force.cancelled() => Err(Refusal::during_handshake("shutdown", "shutting down")),
     };
-    let tls = match tls {
+    let tls = match tls.and_then(|tls| phase.establish().map(|()| tls)) {
         Ok(tls) => tls,
         Err(refusal) => {
             // The plaintext client must not mistake the refusal for a clean end.

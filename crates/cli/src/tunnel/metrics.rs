@@ -9,7 +9,7 @@
 //! | `polytls_tunnel_connections_total` | tunnel | connections accepted |
 //! | `polytls_tunnel_connections_open` | tunnel | connections open now |
 //! | `polytls_tunnel_handshake_failures_total` | tunnel, category | handshakes that failed, by polytls error category (or `handshake_timeout`, `proxy_header`) |
-//! | `polytls_tunnel_refused_total` | tunnel, reason | connections refused after the handshake (`access_denied`, `no_route`, `target_unreachable`, pins) |
+//! | `polytls_tunnel_refused_total` | tunnel, reason | connections refused: after the handshake (`access_denied`, `no_route`, `target_unreachable`, pins, `max_connections`) or at accept (`per_source_limit`) |
 //! | `polytls_tunnel_bytes_total` | tunnel, direction | bytes proxied: `from_tls`, `to_tls` (counted as each connection ends) |
 //! | `polytls_tunnel_handshake_duration_seconds` | tunnel | histogram of completed handshakes |
 //! | `polytls_tunnel_reloads_total` | tunnel, result | TLS reloads: `ok`, `failed` |
@@ -245,9 +245,29 @@ impl Metrics {
     }
 }
 
-/// Serves `/metrics` and `/health` on `listener` until `stop`.
+/// Scrape connections served at once; more wait in the listen backlog, so
+/// a flood of scrapers cannot take the process's memory or descriptors.
+pub const MAX_SCRAPES: usize = 16;
+
+/// Serves `/metrics` and `/health` on `listener` until `stop`, at most
+/// [`MAX_SCRAPES`] connections at once. A listener on anything but loopback
+/// is logged as a warning: the metrics name tunnels, peers' failure
+/// categories and traffic, for whoever can reach the port.
 pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, stop: CancellationToken) {
+    if let Ok(addr) = listener.local_addr() {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "metrics listen on a non-loopback address: anyone who can reach it reads them"
+            );
+        }
+    }
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SCRAPES));
     loop {
+        let slot = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            () = stop.cancelled() => return,
+        };
         let tcp = tokio::select! {
             r = listener.accept() => match r {
                 Ok((tcp, _)) => tcp,
@@ -272,6 +292,7 @@ pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, stop: Cancellat
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "metrics: connection failed");
             }
+            drop(slot);
         });
     }
 }

@@ -42,7 +42,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::error::{Context, Result};
+use crate::error::{CliError, Context, Result};
 pub use config::{FileConfig, Globals, Mode, Route, TunnelArgs, TunnelSettings};
 use reload::Tunnel;
 
@@ -53,6 +53,8 @@ pub async fn run(args: TunnelArgs) -> Result<()> {
     if args.check {
         let metrics = Arc::new(metrics::Metrics::new());
         for spec in config.tunnels {
+            spec.resolve_addresses()
+                .map_err(|e| CliError::Config(format!("tunnel {:?}: {e}", spec.display_name())))?;
             let t = Tunnel::new(spec, metrics.clone())?;
             println!("tunnel {}: configuration OK ({})", t.name, t.backend);
         }

@@ -325,15 +325,32 @@ pub fn tls_client(
     server_name: &str,
     identity: Option<(&Path, &Path)>,
 ) -> Result<Tls, String> {
+    tls_client_with(&client_context(ca, identity), addr, server_name)
+}
+
+/// A rustls client context trusting `ca`, with an optional identity: one
+/// context resumes its sessions on later connections.
+pub fn client_context(
+    ca: &Path,
+    identity: Option<(&Path, &Path)>,
+) -> polytls::ClientContext<polytls::DynClientDriver> {
     use polytls::Backend;
     let roots = polytls::Roots::from_pem(&std::fs::read(ca).unwrap()).unwrap();
     let mut config = polytls::ClientConfig::new(roots);
     if let Some((cert, key)) = identity {
         config.identity = Some(polytls::Identity::from_pem_files(cert, key).unwrap());
     }
-    let ctx = polytls::DynBackend::new(polytls::backends::Rustls)
+    polytls::DynBackend::new(polytls::backends::Rustls)
         .client_context(&config)
-        .unwrap();
+        .unwrap()
+}
+
+/// A connection through `ctx` (which offers a cached session if it has one).
+pub fn tls_client_with(
+    ctx: &polytls::ClientContext<polytls::DynClientDriver>,
+    addr: &str,
+    server_name: &str,
+) -> Result<Tls, String> {
     let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut tls = polytls::blocking::Stream::new(tcp, ctx.connect(server_name).unwrap());

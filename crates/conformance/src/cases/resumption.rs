@@ -12,9 +12,9 @@ use crate::pair::{Pair, Side};
 use crate::pki::pki;
 use crate::wire::{handshake_messages, ClientHello};
 
-const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::Tls12, ProtocolVersion::Tls13];
+pub(crate) const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::Tls12, ProtocolVersion::Tls13];
 
-fn client(v: ProtocolVersion) -> ClientConfig {
+pub(crate) fn client(v: ProtocolVersion) -> ClientConfig {
     let mut c = client_config();
     c.common.min_version = v;
     c.common.max_version = v;
@@ -23,7 +23,7 @@ fn client(v: ProtocolVersion) -> ClientConfig {
 
 /// A connection that exchanges data both ways, so post-handshake tickets
 /// are processed on every backend, and is left open.
-fn open<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> BackendPair<B> {
+pub(crate) fn open<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> BackendPair<B> {
     let mut p = Pair::new(cc.connect("localhost").expect("c"), sc.accept().expect("s"));
     p.handshake().expect_ok();
     p.transfer(Side::Server, b"ticket please")
@@ -34,7 +34,7 @@ fn open<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> BackendPair<B> {
 
 /// Closes both ends cleanly (close_notify each way): OpenSSL servers drop
 /// cached sessions of connections that did not end this way.
-fn close<C: SessionDriver, S: SessionDriver>(p: &mut Pair<C, S>) {
+pub(crate) fn close<C: SessionDriver, S: SessionDriver>(p: &mut Pair<C, S>) {
     p.client.send_close_notify();
     p.server.send_close_notify();
     p.pump().expect("pump");
@@ -43,14 +43,14 @@ fn close<C: SessionDriver, S: SessionDriver>(p: &mut Pair<C, S>) {
 }
 
 /// A connection like [`open`], closed cleanly.
-fn connect<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> BackendPair<B> {
+pub(crate) fn connect<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> BackendPair<B> {
     let mut p = open::<B>(cc, sc);
     close(&mut p);
     p
 }
 
 /// Whether a pair's handshake resumed, as (client, server).
-fn resumed<C: SessionDriver, S: SessionDriver>(p: &Pair<C, S>) -> (bool, bool) {
+pub(crate) fn resumed<C: SessionDriver, S: SessionDriver>(p: &Pair<C, S>) -> (bool, bool) {
     (p.client.info().resumed, p.server.info().resumed)
 }
 
@@ -106,7 +106,10 @@ pub fn resumption_disabled_server<B: Backend>(b: &B) {
 
 /// Connects like [`connect`], and also says whether the client offered
 /// resumption (a TLS 1.3 PSK or a TLS 1.2 ticket) in its ClientHello.
-fn connect_offering<B: Backend>(cc: &ClientCtx<B>, sc: &ServerCtx<B>) -> (bool, BackendPair<B>) {
+pub(crate) fn connect_offering<B: Backend>(
+    cc: &ClientCtx<B>,
+    sc: &ServerCtx<B>,
+) -> (bool, BackendPair<B>) {
     let mut c = cc.connect("localhost").expect("c");
     let mut bytes = Vec::new();
     while c.wants_write() {
@@ -331,7 +334,7 @@ fn move_bytes<F: SessionDriver, T: SessionDriver>(from: &mut Session<F>, to: &mu
     to.process_new_packets().expect("process");
 }
 
-fn keys(names: &[u8]) -> TicketKeys {
+pub(crate) fn keys(names: &[u8]) -> TicketKeys {
     TicketKeys::new(
         names
             .iter()

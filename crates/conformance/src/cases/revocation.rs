@@ -164,6 +164,39 @@ pub fn expired_crl_is_refused<B: Backend>(b: &B) {
     );
 }
 
+/// A CRL whose `thisUpdate` is in the future cannot vouch for anything
+/// yet: the certificates it covers are refused with
+/// `RevocationListNotYetValid` on both ends, over both versions (fail
+/// closed; OpenSSL and BoringSSL refuse such a CRL themselves, rustls is
+/// made to).
+pub fn future_dated_crl_is_refused<B: Backend>(b: &B) {
+    let good = Leaf::Server(crate::pki::KeyType::EcdsaP256);
+    let o = client_checks(
+        b,
+        good,
+        Crls::IntermediateFutureDated,
+        RevocationScope::Chain,
+    );
+    expect_client_refuses(&o, CE::RevocationListNotYetValid);
+    let o = client_checks(
+        b,
+        good,
+        Crls::IntermediateFutureDated,
+        RevocationScope::EndEntity,
+    );
+    expect_client_refuses(&o, CE::RevocationListNotYetValid);
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let o = server_checks(b, Leaf::Client, Crls::IntermediateFutureDated, v);
+        assert!(
+            matches!(
+                o.server_err(),
+                Error::InvalidCertificate(CE::RevocationListNotYetValid)
+            ),
+            "{v}: {o:?}"
+        );
+    }
+}
+
 /// Revocation makes no difference without CRLs: the default checks
 /// nothing, and a revoked leaf passes (revocation is opt-in, as on every
 /// TLS library).

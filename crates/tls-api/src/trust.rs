@@ -1,0 +1,345 @@
+//! Trust on resumption: the one policy, written once for every backend.
+//!
+//! A resumed session skips certificate verification: the peer proves it
+//! holds the session's secret, and the library hands back the chain it
+//! verified when the session was made. Libraries accept it as long as the
+//! session's own lifetime runs, so left alone a client whose certificate
+//! was revoked or has expired since would keep resuming its way back in (and
+//! each resumption issues a fresh ticket). polytls does not allow that, on
+//! any backend, as client or as server:
+//!
+//! 1. **A resumed session meets today's checks.** When a resumed handshake
+//!    completes, the peer chain it carries is checked again, now: each
+//!    certificate's validity dates, the freshness of the CRLs that cover it
+//!    (past `nextUpdate`, or not yet at `thisUpdate`), and on a client the
+//!    SPKI pins. A failure is the same typed error a full handshake gives
+//!    ([`CertificateError::Expired`], ...); the session is failed before any
+//!    application data is read or written. The libraries send no alert for
+//!    a session they already accepted, so the peer sees the connection end
+//!    without `close_notify` — a failure, never a clean end.
+//! 2. **Nothing outlives its trust.** A client never offers a session past
+//!    the notAfter of the server chain it was made with (the context's
+//!    cache skips it, and [`ResumptionState`](crate::ResumptionState)
+//!    offered past it makes a full handshake instead). A server never
+//!    resumes a session past the client chain's notAfter (rule 1).
+//! 3. **Every trust input binds resumption state.** A digest of the trust
+//!    inputs — roots, CRLs and their scope, pins, verification settings,
+//!    the client-auth mode, versions — is bound into what resumes: the
+//!    session ID context (OpenSSL family) or the ticket's associated data
+//!    (rustls) on servers, the context fingerprint of saved client state.
+//!    Contexts with the same trust (a fleet sharing ticket keys) resume each
+//!    other's sessions; after any change — a reloaded CA or CRL file — old
+//!    sessions and tickets make a full handshake, which applies the new
+//!    trust in full (a revoked peer gets the normal refusal and its alert).
+//!
+//! Within one context the trust inputs never change (contexts are
+//! immutable), so time is all rule 1 has left to check; rule 3 covers
+//! everything else.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::FromDer as _;
+
+use crate::config::{ClientAuth, ClientConfig, Common, Roots, ServerConfig, SpkiPin};
+use crate::error::CertificateError;
+use crate::identity::CertificateDer;
+use crate::revocation::{Revocation, RevocationScope};
+use crate::{check_pins, Error, Result};
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The dates of one CRL that decide whether it may vouch for anything.
+#[derive(Debug, Clone)]
+struct CrlDates {
+    /// The issuer's name, DER.
+    issuer: Vec<u8>,
+    this_update: i64,
+    next_update: Option<i64>,
+}
+
+/// When each CRL of a [`Revocation`] may vouch for anything, parsed once:
+/// a CRL is usable from its `thisUpdate` to its `nextUpdate`. Backends
+/// whose library does not refuse a future-dated CRL by itself check chains
+/// with it, so every backend answers the same (fail closed).
+#[derive(Debug, Clone, Default)]
+pub struct CrlFreshness {
+    crls: Vec<CrlDates>,
+    scope: RevocationScope,
+}
+
+impl CrlFreshness {
+    /// The dates of `revocation`'s CRLs and its scope.
+    pub fn new(revocation: &Revocation) -> Self {
+        let crls = revocation
+            .crls()
+            .iter()
+            .filter_map(|der| {
+                let (_, crl) =
+                    x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
+                Some(CrlDates {
+                    issuer: crl.issuer().as_raw().to_vec(),
+                    this_update: crl.last_update().timestamp(),
+                    next_update: crl.next_update().map(|t| t.timestamp()),
+                })
+            })
+            .collect();
+        Self {
+            crls,
+            scope: revocation.scope,
+        }
+    }
+
+    /// Checks that every CRL covering a certificate of `chain` (leaf
+    /// first; by issuer name, within the scope) is usable now: before its
+    /// `thisUpdate` is [`CertificateError::RevocationListNotYetValid`], past
+    /// its `nextUpdate` [`CertificateError::ExpiredRevocationList`].
+    pub fn check_chain(&self, chain: &[CertificateDer<'_>]) -> Result<()> {
+        if self.crls.is_empty() {
+            return Ok(());
+        }
+        self.check(&parse_chain(chain)?, unix_now())
+    }
+
+    fn check(&self, chain: &[Parsed], now: i64) -> Result<()> {
+        let in_scope = match self.scope {
+            RevocationScope::EndEntity => &chain[..chain.len().min(1)],
+            _ => chain,
+        };
+        for cert in in_scope.iter().filter(|c| !c.self_issued) {
+            for crl in self.crls.iter().filter(|crl| crl.issuer == cert.issuer) {
+                if crl.this_update > now {
+                    return Err(Error::InvalidCertificate(
+                        CertificateError::RevocationListNotYetValid,
+                    ));
+                }
+                if crl.next_update.is_some_and(|n| n < now) {
+                    return Err(Error::InvalidCertificate(
+                        CertificateError::ExpiredRevocationList,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What rule 1 needs of one certificate.
+#[derive(Debug, Clone)]
+pub(crate) struct Parsed {
+    not_before: i64,
+    not_after: i64,
+    issuer: Vec<u8>,
+    self_issued: bool,
+}
+
+/// Parses the dates and issuer of each certificate of `chain`.
+pub(crate) fn parse_chain(chain: &[CertificateDer<'_>]) -> Result<Vec<Parsed>> {
+    chain
+        .iter()
+        .map(|der| {
+            let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
+                .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
+            let validity = cert.validity();
+            Ok(Parsed {
+                not_before: validity.not_before.timestamp(),
+                not_after: validity.not_after.timestamp(),
+                issuer: cert.issuer().as_raw().to_vec(),
+                self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+            })
+        })
+        .collect()
+}
+
+/// The earliest notAfter of a chain, in Unix seconds (`None` for an empty
+/// or unparsable chain).
+pub(crate) fn chain_not_after(chain: &[CertificateDer<'_>]) -> Option<i64> {
+    parse_chain(chain).ok()?.iter().map(|c| c.not_after).min()
+}
+
+/// Rule 1 for one context: what a resumed session's peer chain must pass.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustCheck {
+    /// Whether dates and CRLs are checked: not when the client accepts any
+    /// certificate (`danger_accept_invalid_certs`) or the server asks for
+    /// none.
+    dates: bool,
+    /// SPKI pins (client), checked even with `danger_accept_invalid_certs`.
+    pins: Vec<SpkiPin>,
+    crls: CrlFreshness,
+}
+
+impl TrustCheck {
+    pub(crate) fn client(config: &ClientConfig) -> Self {
+        Self {
+            dates: !config.danger_accept_invalid_certs,
+            pins: config.pins.clone(),
+            crls: CrlFreshness::new(&config.revocation),
+        }
+    }
+
+    pub(crate) fn server(config: &ServerConfig) -> Self {
+        Self {
+            dates: !matches!(config.client_auth, ClientAuth::None),
+            pins: Vec::new(),
+            crls: CrlFreshness::new(&config.client_revocation),
+        }
+    }
+
+    /// Checks the chain of a resumed session at `now` (rule 1).
+    pub(crate) fn check_resumed(&self, chain: &[CertificateDer<'_>], now: i64) -> Result<()> {
+        if chain.is_empty() {
+            return Ok(());
+        }
+        check_pins(&self.pins, chain)?;
+        if !self.dates {
+            return Ok(());
+        }
+        let parsed = parse_chain(chain)?;
+        for cert in &parsed {
+            if now > cert.not_after {
+                return Err(Error::InvalidCertificate(CertificateError::Expired));
+            }
+            if now < cert.not_before {
+                return Err(Error::InvalidCertificate(CertificateError::NotValidYet));
+            }
+        }
+        self.crls.check(&parsed, now)
+    }
+}
+
+/// Length-prefixed fields into one SHA-256.
+struct Fields(Sha256);
+
+impl Fields {
+    fn new(label: &[u8]) -> Self {
+        let mut f = Self(Sha256::new());
+        f.add(label);
+        f
+    }
+
+    fn add(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_be_bytes());
+        self.0.update(bytes);
+    }
+
+    fn roots(&mut self, label: &[u8], roots: &Roots) {
+        self.add(label);
+        self.add(&(roots.certs().len() as u64).to_be_bytes());
+        for root in roots.certs() {
+            self.add(root.as_ref());
+        }
+    }
+
+    fn revocation(&mut self, revocation: &Revocation) {
+        self.add(b"crls");
+        self.add(&(revocation.crls().len() as u64).to_be_bytes());
+        for crl in revocation.crls() {
+            self.add(crl.as_ref());
+        }
+        self.add(match revocation.scope {
+            RevocationScope::EndEntity => b"scope: leaf",
+            _ => b"scope: chain",
+        });
+    }
+
+    fn versions(&mut self, common: &Common) {
+        self.add(&common.min_version.code().to_be_bytes());
+        self.add(&common.max_version.code().to_be_bytes());
+    }
+
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+impl ClientConfig {
+    /// A digest of everything that decides whether this client trusts a
+    /// server: roots, CRLs and their scope, SPKI pins, its own identity,
+    /// the verification switches, SNI and versions. Resumption state saved
+    /// by one context is restored only into a context with the same digest
+    /// (see [`trust`](crate::trust), rule 3).
+    pub fn trust_digest(&self) -> [u8; 32] {
+        let mut f = Fields::new(b"polytls client trust v2");
+        f.roots(b"roots", &self.roots);
+        f.revocation(&self.revocation);
+        f.add(b"pins");
+        for pin in &self.pins {
+            f.add(&pin.0);
+        }
+        f.add(b"identity");
+        if let Some(id) = &self.identity {
+            for cert in id.chain() {
+                f.add(cert.as_ref());
+            }
+        }
+        f.add(&[
+            u8::from(self.danger_accept_invalid_certs),
+            u8::from(self.danger_accept_invalid_hostnames),
+            u8::from(self.send_sni),
+        ]);
+        f.versions(&self.common);
+        f.finish()
+    }
+}
+
+impl ServerConfig {
+    /// A digest of everything that decides whether this server trusts a
+    /// client: the client-auth mode, its roots, CRLs and their scope, and
+    /// versions. Backends bind it into what resumes (the session ID
+    /// context, the tickets), so servers with the same trust resume each
+    /// other's sessions and a server whose trust changed resumes none made
+    /// before (see [`trust`](crate::trust), rule 3).
+    pub fn trust_digest(&self) -> [u8; 32] {
+        let mut f = Fields::new(b"polytls server trust v1");
+        match &self.client_auth {
+            ClientAuth::None => f.add(b"client auth: none"),
+            ClientAuth::Optional(roots) => f.roots(b"client auth: optional", roots),
+            ClientAuth::Required(roots) => f.roots(b"client auth: required", roots),
+        }
+        f.revocation(&self.client_revocation);
+        f.versions(&self.common);
+        f.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_changes_with_every_trust_input() {
+        let base = ClientConfig::new(Roots::default());
+        let d = base.trust_digest();
+        let mut pinned = base.clone();
+        pinned.pins.push(SpkiPin([1; 32]));
+        assert_ne!(pinned.trust_digest(), d);
+        let mut scoped = base.clone();
+        scoped.revocation.scope = RevocationScope::EndEntity;
+        assert_ne!(scoped.trust_digest(), d);
+        let mut danger = base.clone();
+        danger.danger_accept_invalid_hostnames = true;
+        assert_ne!(danger.trust_digest(), d);
+        assert_eq!(base.clone().trust_digest(), d, "stable");
+    }
+
+    #[test]
+    fn without_dates_checks_nothing() {
+        let check = TrustCheck::default();
+        let garbage = [CertificateDer::from(vec![1, 2, 3])];
+        assert!(check.check_resumed(&garbage, 0).is_ok());
+        let on = TrustCheck {
+            dates: true,
+            ..TrustCheck::default()
+        };
+        assert!(matches!(
+            on.check_resumed(&garbage, 0),
+            Err(Error::InvalidCertificate(CertificateError::BadEncoding))
+        ));
+    }
+}
