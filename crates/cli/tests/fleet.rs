@@ -196,3 +196,88 @@ fn a_fleet_with_different_keys_does_not_resume() {
         assert_eq!(servers, [false, false], "{backend}");
     }
 }
+
+/// A fleet with client authentication, CRLs and one shared key file: while
+/// alice is trusted her second connection resumes on the other instance;
+/// once her certificate is revoked and both instances have reloaded the new
+/// CRL, her client (still holding tickets under the shared key) is refused
+/// on both, each logging the revocation.
+#[test]
+fn a_fleet_reloaded_with_a_new_crl_refuses_the_revoked_client_on_every_instance() {
+    use polytls_cli::certs::{self, CertsArgs, KeyAlg};
+    use polytls_cli::values::Count;
+    for backend in polytls::available_backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let pki_dir = pki(&dir.join("pki"), &["alice"]);
+        let revoke = |names: Vec<String>| {
+            certs::run(&CertsArgs {
+                dir: pki_dir.clone(),
+                server: vec![],
+                server_file: "server".into(),
+                client: vec![],
+                key: KeyAlg::Ecdsa,
+                days: Count::of(30),
+                force: true,
+                revoke: names,
+                crl: true,
+                crl_days: Count::of(30),
+            })
+            .unwrap();
+        };
+        revoke(vec![]); // an empty CRL to begin with
+        key_file(&dir.join("fleet.keys"), 5);
+        let echo = echo_server();
+        let start = |name: &str| {
+            let mut p = Proc::polytls(
+                &[
+                    "--log-format", "json", "tunnel", "--mode", "server", "--name", name,
+                    "--listen", "127.0.0.1:0", "--target", &echo, "--backend", backend,
+                    "--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca",
+                    "pki/ca.pem", "--crl", "pki/crl.pem", "--ticket-keys", "fleet.keys",
+                    "--reload-interval", "0.2",
+                ],
+                dir,
+            );
+            let addr = p.listen_addr(name);
+            (p, addr)
+        };
+        let (mut a, a_addr) = start("a");
+        let (mut b, b_addr) = start("b");
+        let (_lb, lb_addr) = haproxy(dir, &[&a_addr, &b_addr]);
+        let ca = pki_dir.join("ca.pem");
+        let (cert, key) = (pki_dir.join("alice.pem"), pki_dir.join("alice-key.pem"));
+        let alice = client_context(&ca, Some((&cert, &key)));
+        let resumed: Vec<bool> = (0..2)
+            .map(|i| {
+                let mut tls = tls_client_with(&alice, &lb_addr, "localhost").unwrap();
+                let msg = format!("hello {i}");
+                tls.write_all(msg.as_bytes()).unwrap();
+                assert_eq!(read_n(&mut tls, msg.len()).unwrap(), msg.as_bytes());
+                tls.shutdown().unwrap();
+                let mut rest = Vec::new();
+                tls.read_to_end(&mut rest).unwrap();
+                tls.session().info().resumed
+            })
+            .collect();
+        assert_eq!(resumed, [false, true], "{backend}: trusted alice resumes across the fleet");
+        revoke(vec!["alice".into()]);
+        a.wait_log(&["TLS configuration reloaded"], 20);
+        b.wait_log(&["TLS configuration reloaded"], 20);
+        for _ in 0..2 {
+            let refused = match tls_client_with(&alice, &lb_addr, "localhost") {
+                Err(_) => true,
+                Ok(mut tls) => {
+                    let _ = tls.write_all(b"let me in");
+                    let mut buf = [0u8; 1];
+                    !matches!(tls.read(&mut buf), Ok(n) if n > 0)
+                }
+            };
+            assert!(refused, "{backend}: revoked alice got through the fleet");
+        }
+        for (p, name) in [(&mut a, "a"), (&mut b, "b")] {
+            let line = p.wait_log(&["connection refused", "revoked"], 20);
+            assert!(line.contains("invalid_certificate"), "{backend}, {name}: {line}");
+        }
+    }
+}

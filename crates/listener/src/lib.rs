@@ -29,6 +29,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
+
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -41,15 +43,18 @@ use polytls_api::tokio_io::{TlsAcceptor, TlsStream};
 use polytls_api::{CertificateDer, ServerContext};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+
+use crate::admission::{HandshakeLimits, Handshaking};
 
 /// Accepts TCP connections and completes their TLS handshakes concurrently.
 pub struct TlsListener<D: ServerDriver> {
     tcp: TcpListener,
     acceptor: TlsAcceptor<D>,
     timeout: Duration,
-    in_flight: Arc<Semaphore>,
+    max_handshakes: usize,
+    per_source: usize,
+    limits: Arc<HandshakeLimits>,
     handshakes: JoinSet<Option<TlsConnection<D::Session>>>,
 }
 
@@ -65,13 +70,15 @@ impl<D: ServerDriver> std::fmt::Debug for TlsListener<D> {
 
 impl<D: ServerDriver> TlsListener<D> {
     /// A listener over `tcp` presenting `context`, with a 10 s handshake
-    /// timeout and at most 1024 handshakes in flight.
+    /// timeout, at most 1024 handshakes in flight and no per-source limit.
     pub fn new(tcp: TcpListener, context: ServerContext<D>) -> Self {
         Self {
             tcp,
             acceptor: TlsAcceptor::new(context),
             timeout: Duration::from_secs(10),
-            in_flight: Arc::new(Semaphore::new(1024)),
+            max_handshakes: 1024,
+            per_source: 0,
+            limits: HandshakeLimits::new(1024, 0),
             handshakes: JoinSet::new(),
         }
     }
@@ -85,7 +92,18 @@ impl<D: ServerDriver> TlsListener<D> {
     /// How many handshakes may run at once (at least 1); further clients
     /// wait in the listen backlog.
     pub fn max_handshakes(mut self, n: usize) -> Self {
-        self.in_flight = Arc::new(Semaphore::new(n.max(1)));
+        self.max_handshakes = n.max(1);
+        self.limits = HandshakeLimits::new(self.max_handshakes, self.per_source);
+        self
+    }
+
+    /// How many handshakes one source address may have in flight (0, the
+    /// default: no limit); connections past it are closed at once, so one
+    /// host holding idle sockets cannot take every handshake slot. Behind
+    /// a proxy every client shares the proxy's address: leave it off there.
+    pub fn max_handshakes_per_source(mut self, n: usize) -> Self {
+        self.per_source = n;
+        self.limits = HandshakeLimits::new(self.max_handshakes, self.per_source);
         self
     }
 
@@ -102,16 +120,22 @@ impl<D: ServerDriver> TlsListener<D> {
         loop {
             // A permit per handshake in flight; without one, only finishing
             // handshakes are waited for (each frees a permit).
-            let permit = self.in_flight.clone().try_acquire_owned().ok();
+            let mut slot = self.limits.try_slot();
             tokio::select! {
-                accepted = self.tcp.accept(), if permit.is_some() => {
+                accepted = self.tcp.accept(), if slot.is_some() => {
                     let (tcp, peer) = accepted?;
+                    let Some(slot) = slot.take() else { continue };
+                    let handshaking = match self.limits.admit(slot, Some(peer.ip()), self.timeout) {
+                        Ok(h) => h,
+                        Err(refused) => {
+                            tracing::debug!(%peer, error = %refused, "TLS handshake refused");
+                            continue;
+                        }
+                    };
                     let _ = tcp.set_nodelay(true);
                     let acceptor = self.acceptor.clone();
-                    let timeout = self.timeout;
                     self.handshakes.spawn(async move {
-                        let _permit = permit;
-                        handshake(acceptor, tcp, peer, timeout).await
+                        handshake(&acceptor, handshaking, tcp, peer).await
                     });
                 }
                 Some(done) = self.handshakes.join_next(), if !self.handshakes.is_empty() => {
@@ -158,21 +182,25 @@ impl<T> futures_core::Stream for Incoming<T> {
 }
 
 async fn handshake<D: ServerDriver>(
-    acceptor: TlsAcceptor<D>,
+    acceptor: &TlsAcceptor<D>,
+    handshaking: Handshaking,
     tcp: TcpStream,
     peer: SocketAddr,
-    timeout: Duration,
 ) -> Option<TlsConnection<D::Session>> {
-    match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
-        Ok(Ok(stream)) => Some(TlsConnection { stream, peer }),
-        Ok(Err(e)) => {
-            let category =
-                polytls_api::Error::from_io(&e).map_or("io", polytls_api::Error::category);
+    match handshaking.handshake(acceptor, tcp).await {
+        Ok(stream) => Some(TlsConnection { stream, peer }),
+        Err(e) => {
+            let category = polytls_api::Error::from_io(&e).map_or_else(
+                || {
+                    if e.kind() == io::ErrorKind::TimedOut {
+                        "handshake_timeout"
+                    } else {
+                        "io"
+                    }
+                },
+                polytls_api::Error::category,
+            );
             tracing::debug!(%peer, category, error = %e, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "TLS handshake timed out");
             None
         }
     }

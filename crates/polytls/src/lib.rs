@@ -116,6 +116,22 @@
 //! with [`Error::Misuse`] and never offered. Servers share ticket keys (a
 //! fleet behind a load balancer, or across restarts) with
 //! [`ServerResumption::ticket_keys`]: see [`TicketKeys`].
+//!
+//! ## Trust: revocation, and what resumption may skip
+//!
+//! Two policies hold on every backend, as client and as server:
+//!
+//! - [`revocation`]: CRLs checked on the peer's chain, fail closed (no CRL
+//!   from the issuer, a CRL past its `nextUpdate` or before its
+//!   `thisUpdate`: refused).
+//! - [`trust`]: a resumed session meets today's checks. Its peer chain is
+//!   checked again when the resumed handshake completes (validity now, CRL
+//!   freshness, pins), a client never offers a session past the server
+//!   certificate's notAfter, and a digest of the trust inputs (roots, CRLs
+//!   and scope, pins, verification settings, client-auth mode) binds what
+//!   resumes — so a server reloaded with a CRL that revokes a client, or a
+//!   client that now pins or revokes its server, makes a full handshake
+//!   and refuses, also across a fleet sharing ticket keys.
 
 #![forbid(unsafe_code)]
 
@@ -134,6 +150,7 @@ compile_error!(
 pub use polytls_api::futures_io;
 #[cfg(feature = "tokio")]
 pub use polytls_api::tokio_io;
+pub use polytls_api::trust;
 pub use polytls_api::{
     blocking, check_pins, check_server_name, defaults, driver, identity, keylog, memio, registry,
     revocation, Alert, Backend, Capability, CertificateDer, CertificateError,

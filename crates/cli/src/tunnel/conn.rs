@@ -2,14 +2,14 @@
 //! the checks (pins, routes), the target, the bytes — and the one log line
 //! that says what happened.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use polytls::tokio_io::{TlsAcceptor, TlsConnector};
 use polytls::{DynClientDriver, DynServerDriver, SpkiPin};
+use polytls_listener::admission::{HandshakeLimits, Handshaking};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -24,71 +24,6 @@ use super::reload::{Side, Tunnel};
 use crate::net::io_to_cli;
 use crate::tls::subject;
 
-/// The limits a tunnel's connections share: handshakes in flight (all of
-/// them, and per source address) are counted apart from established
-/// connections, so a client that never finishes its handshake never holds
-/// a slot an authenticated connection needs.
-struct Limits {
-    handshakes: Arc<Semaphore>,
-    connections: Arc<Semaphore>,
-    /// Handshakes in flight per source address (server mode; 0: no limit).
-    per_source: usize,
-    sources: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// A connection still in its handshake: it holds a handshake slot and its
-/// place in its source address's count until it is done.
-struct Handshaking {
-    limits: Arc<Limits>,
-    _slot: OwnedSemaphorePermit,
-    source: Option<IpAddr>,
-}
-
-impl Drop for Handshaking {
-    fn drop(&mut self) {
-        if let Some(ip) = self.source {
-            let mut sources = self.limits.lock_sources();
-            if let Some(n) = sources.get_mut(&ip) {
-                *n -= 1;
-                if *n == 0 {
-                    sources.remove(&ip);
-                }
-            }
-        }
-    }
-}
-
-impl Limits {
-    fn lock_sources(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
-        // Each critical section is one increment or decrement.
-        self.sources
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Counts a new handshake from `ip`; `None` when that address already
-    /// has `per_source` in flight.
-    fn enter(
-        self: &Arc<Self>,
-        slot: OwnedSemaphorePermit,
-        ip: Option<IpAddr>,
-    ) -> Option<Handshaking> {
-        if let Some(ip) = ip {
-            let mut sources = self.lock_sources();
-            let n = sources.entry(ip).or_insert(0);
-            if *n >= self.per_source {
-                return None;
-            }
-            *n += 1;
-        }
-        Some(Handshaking {
-            limits: self.clone(),
-            _slot: slot,
-            source: ip,
-        })
-    }
-}
-
 /// Accepts connections until `stop`: at most `max_handshakes` in their
 /// handshake at once (`max_handshakes_per_source` from one address, in
 /// server mode), and `max_connections` established.
@@ -99,16 +34,15 @@ pub(super) async fn accept_loop(
     force: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let limits = Arc::new(Limits {
-        handshakes: Arc::new(Semaphore::new(tunnel.spec.max_handshakes.usize())),
-        connections: Arc::new(Semaphore::new(tunnel.spec.max_connections.usize())),
-        per_source: tunnel.spec.max_handshakes_per_source.usize(),
-        sources: Mutex::new(HashMap::new()),
-    });
+    let handshakes = HandshakeLimits::new(
+        tunnel.spec.max_handshakes.usize(),
+        tunnel.spec.max_handshakes_per_source.usize(),
+    );
+    let connections = Arc::new(Semaphore::new(tunnel.spec.max_connections.usize()));
     let server = matches!(&*tunnel.side(), Side::Server { .. });
     loop {
         let slot = tokio::select! {
-            p = limits.handshakes.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            s = handshakes.slot() => s,
             () = stop.cancelled() => return,
         };
         let (tcp, peer) = tokio::select! {
@@ -123,34 +57,35 @@ pub(super) async fn accept_loop(
             },
             () = stop.cancelled() => return,
         };
-        let deadline = Instant::now() + tunnel.spec.handshake_timeout.get();
         let _ = tcp.set_nodelay(true);
-        // Balancers are not counted by their own address: every client
-        // behind them shares it.
-        let counted = (server
-            && limits.per_source > 0
-            && !tunnel.proxy_sources.iter().any(|n| n.contains(&peer.ip())))
-        .then_some(peer.ip());
+        // In server mode, per source address; balancers are not counted by
+        // their own address (every client behind them shares it).
+        let counted = (server && !tunnel.proxy_sources.iter().any(|n| n.contains(&peer.ip())))
+            .then_some(peer.ip());
         let id = tunnel.ids.fetch_add(1, Ordering::Relaxed);
-        let Some(handshaking) = limits.enter(slot, counted) else {
-            tunnel.metrics.opened(&tunnel.name);
-            tunnel.metrics.closed(&tunnel.name, 0, 0);
-            tunnel.metrics.refused(&tunnel.name, "per_source_limit");
-            tracing::warn!(
-                tunnel = %tunnel.name, conn = id, %peer, backend = tunnel.backend,
-                category = "per_source_limit",
-                error = %format_args!("{} handshakes already in flight from {}", limits.per_source, peer.ip()),
-                "connection refused"
-            );
-            drop(tcp);
-            continue;
+        let handshaking = match handshakes.admit(slot, counted, tunnel.spec.handshake_timeout.get())
+        {
+            Ok(h) => h,
+            Err(refused) => {
+                tunnel.metrics.opened(&tunnel.name);
+                tunnel.metrics.closed(&tunnel.name, 0, 0);
+                tunnel.metrics.refused(&tunnel.name, "per_source_limit");
+                tracing::warn!(
+                    tunnel = %tunnel.name, conn = id, %peer, backend = tunnel.backend,
+                    category = "per_source_limit", error = %refused,
+                    "connection refused"
+                );
+                continue;
+            }
         };
         let tunnel = tunnel.clone();
         let force = force.clone();
+        let connections = connections.clone();
         tracker.spawn(async move {
             let mut phase = Phase {
-                deadline,
+                deadline: handshaking.deadline(),
                 handshaking: Some(handshaking),
+                connections,
                 established: None,
             };
             handle(&tunnel, id, tcp, peer, &force, &mut phase).await;
@@ -163,6 +98,7 @@ pub(super) async fn accept_loop(
 struct Phase {
     deadline: Instant,
     handshaking: Option<Handshaking>,
+    connections: Arc<Semaphore>,
     established: Option<OwnedSemaphorePermit>,
 }
 
@@ -170,12 +106,10 @@ impl Phase {
     /// The handshake is done: its slots are released, and the connection
     /// takes one of `max_connections` (refused when none is free).
     fn establish(&mut self) -> Result<(), Refusal> {
-        let Some(handshaking) = self.handshaking.take() else {
+        if self.handshaking.take().is_none() {
             return Ok(());
-        };
-        let connections = handshaking.limits.connections.clone();
-        drop(handshaking);
-        match connections.try_acquire_owned() {
+        }
+        match self.connections.clone().try_acquire_owned() {
             Ok(p) => {
                 self.established = Some(p);
                 Ok(())
@@ -354,6 +288,30 @@ impl Refusal {
     }
 }
 
+/// The TLS handshake under the connection's deadline (polytls-listener's
+/// bounded, timed handshake).
+async fn handshake(
+    phase: &Phase,
+    acceptor: &TlsAcceptor<DynServerDriver>,
+    tcp: TcpStream,
+) -> Result<polytls::tokio_io::TlsStream<TcpStream, Box<dyn polytls::driver::SessionDriver>>, Refusal>
+{
+    let Some(handshaking) = &phase.handshaking else {
+        return Err(Refusal::during_handshake(
+            "handshake_timeout",
+            "no handshake slot",
+        ));
+    };
+    match handshaking.handshake(acceptor, tcp).await {
+        Ok(tls) => Ok(tls),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(Refusal::during_handshake(
+            "handshake_timeout",
+            "no handshake within the timeout",
+        )),
+        Err(e) => Err(Refusal::from_io(e)),
+    }
+}
+
 async fn serve_conn(
     t: &Tunnel,
     acceptor: &TlsAcceptor<DynServerDriver>,
@@ -366,11 +324,7 @@ async fn serve_conn(
     let began = Instant::now();
     let tls = tokio::select! {
         // The deadline set at accept: a PROXY header does not restart it.
-        r = tokio::time::timeout_at(phase.deadline, acceptor.accept(tcp)) => match r {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(e)) => return Err(Refusal::from_io(e)),
-            Err(_) => return Err(Refusal::during_handshake("handshake_timeout", "no handshake within the timeout")),
-        },
+        r = handshake(phase, acceptor, tcp) => r?,
         () = force.cancelled() => return Err(Refusal::during_handshake("shutdown", "shutting down")),
     };
     t.metrics.handshake_done(&t.name, began.elapsed());
