@@ -60,7 +60,13 @@ impl Backend for Boring {
     }
 
     fn library_version(&self) -> String {
-        boring::version::version().to_owned()
+        // BoringSSL has no release numbers: its API version is what names
+        // the source it was built from (`version()` only says "BoringSSL").
+        format!(
+            "{} (API version {})",
+            boring::version::version(),
+            boring_sys::BORINGSSL_API_VERSION
+        )
     }
 
     fn supports(&self, capability: Capability) -> bool {

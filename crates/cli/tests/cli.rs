@@ -18,7 +18,7 @@ fn version_lists_compiled_in_backends_with_library_versions() {
     assert!(status.success());
     assert!(out.contains("rustls   rustls 0.23"), "{out}");
     if cfg!(feature = "boring") {
-        assert!(out.contains("boring   BoringSSL"), "{out}");
+        assert!(out.contains("boring   BoringSSL (API version "), "{out}");
         assert!(!out.contains("openssl "), "{out}");
     } else {
         assert!(out.contains("openssl  OpenSSL 3."), "{out}");

@@ -231,11 +231,31 @@ fn a_fleet_reloaded_with_a_new_crl_refuses_the_revoked_client_on_every_instance(
         let start = |name: &str| {
             let mut p = Proc::polytls(
                 &[
-                    "--log-format", "json", "tunnel", "--mode", "server", "--name", name,
-                    "--listen", "127.0.0.1:0", "--target", &echo, "--backend", backend,
-                    "--cert", "pki/server.pem", "--key", "pki/server-key.pem", "--ca",
-                    "pki/ca.pem", "--crl", "pki/crl.pem", "--ticket-keys", "fleet.keys",
-                    "--reload-interval", "0.2",
+                    "--log-format",
+                    "json",
+                    "tunnel",
+                    "--mode",
+                    "server",
+                    "--name",
+                    name,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--target",
+                    &echo,
+                    "--backend",
+                    backend,
+                    "--cert",
+                    "pki/server.pem",
+                    "--key",
+                    "pki/server-key.pem",
+                    "--ca",
+                    "pki/ca.pem",
+                    "--crl",
+                    "pki/crl.pem",
+                    "--ticket-keys",
+                    "fleet.keys",
+                    "--reload-interval",
+                    "0.2",
                 ],
                 dir,
             );
@@ -260,7 +280,11 @@ fn a_fleet_reloaded_with_a_new_crl_refuses_the_revoked_client_on_every_instance(
                 tls.session().info().resumed
             })
             .collect();
-        assert_eq!(resumed, [false, true], "{backend}: trusted alice resumes across the fleet");
+        assert_eq!(
+            resumed,
+            [false, true],
+            "{backend}: trusted alice resumes across the fleet"
+        );
         revoke(vec!["alice".into()]);
         a.wait_log(&["TLS configuration reloaded"], 20);
         b.wait_log(&["TLS configuration reloaded"], 20);
@@ -277,7 +301,10 @@ fn a_fleet_reloaded_with_a_new_crl_refuses_the_revoked_client_on_every_instance(
         }
         for (p, name) in [(&mut a, "a"), (&mut b, "b")] {
             let line = p.wait_log(&["connection refused", "revoked"], 20);
-            assert!(line.contains("invalid_certificate"), "{backend}, {name}: {line}");
+            assert!(
+                line.contains("invalid_certificate"),
+                "{backend}, {name}: {line}"
+            );
         }
     }
 }

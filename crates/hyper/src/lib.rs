@@ -12,7 +12,7 @@
 //! use http_body_util::Empty;
 //! use hyper_util::client::legacy::Client;
 //! use hyper_util::rt::TokioExecutor;
-//! use polytls_api::{ClientConfig, Roots};
+//! use polytls::{ClientConfig, Roots};
 //!
 //! let backend = polytls::default_backend()?;
 //! let https = polytls_hyper::HttpsConnector::builder(&backend, ClientConfig::new(Roots::platform()?))
@@ -21,8 +21,15 @@
 //!     .enable_http2()
 //!     .build()?;
 //! let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-//! let response = client.get("https://example.com/".parse()?).await?;
-//! println!("{}", response.status());
+//! match client.get("https://example.com/".parse()?).await {
+//!     Ok(response) => println!("{}", response.status()),
+//!     // hyper says "client error (Connect)"; the TLS reason sits in the
+//!     // chain of sources ("invalid peer certificate: unknown issuer").
+//!     Err(e) => match polytls::Error::find_in(&e) {
+//!         Some(tls) => eprintln!("TLS failed ({}): {tls}", tls.category()),
+//!         None => eprintln!("{e}"),
+//!     },
+//! }
 //! # Ok(()) }
 //! ```
 

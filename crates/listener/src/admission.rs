@@ -97,7 +97,11 @@ impl HandshakeLimits {
 
     /// A handshake slot, if one is free now.
     pub fn try_slot(&self) -> Option<Slot> {
-        self.slots.clone().try_acquire_owned().ok().map(|p| Slot { _permit: p })
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(|p| Slot { _permit: p })
     }
 
     /// Admits a connection just accepted from `source` (`None`: not

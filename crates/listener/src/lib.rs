@@ -6,6 +6,16 @@
 //! finished [`TlsConnection`]s. Written once over the polytls traits, it is
 //! the same for rustls, OpenSSL and BoringSSL.
 //!
+//! - [`TlsListener::from_config`] offers ALPN `h2` and `http/1.1` unless the
+//!   configuration names its own protocols, as axum-server does: HTTP/2
+//!   clients get HTTP/2 without a word. ([`TlsListener::new`] takes a
+//!   context as it was built.)
+//! - The certificate and key reload without dropping a connection:
+//!   [`Reloader::reload_from_pem_files`], or [`Reloader::watch_pem_files`]
+//!   to reload when the files change.
+//! - Handshakes that fail are observable:
+//!   [`TlsListener::on_handshake_failure`] hears each one, with its error
+//!   category and the peer's address.
 //! - With the `axum` feature, `TlsListener` is an `axum::serve::Listener`:
 //!   `axum::serve(listener, app)`.
 //! - With the `tonic` feature, `TlsConnection` is tonic's `Connected` (its
@@ -14,14 +24,22 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "axum")]
-//! # async fn demo(config: polytls_api::ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls_api::Backend;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use polytls::{Identity, ServerConfig};
 //!
 //! let backend = polytls::default_backend()?;
-//! let mut config = config;
-//! config.common.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+//! let config = ServerConfig::new(Identity::from_pem_files("server.pem", "server-key.pem")?);
 //! let tcp = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
-//! let listener = polytls_listener::TlsListener::new(tcp, backend.server_context(&config)?);
+//! // ALPN h2 and http/1.1 by default.
+//! let listener = polytls_listener::TlsListener::from_config(tcp, &backend, &config)?;
+//! // Reload the certificate when its files change; connections stay up.
+//! listener.reloader().watch_pem_files(
+//!     backend.clone(),
+//!     config,
+//!     "server.pem".into(),
+//!     "server-key.pem".into(),
+//!     std::time::Duration::from_secs(5),
+//! );
 //! let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello over TLS" }));
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
@@ -33,24 +51,44 @@ pub mod admission;
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use polytls_api::driver::ServerDriver;
 use polytls_api::tokio_io::{TlsAcceptor, TlsStream};
-use polytls_api::{CertificateDer, ServerContext};
+use polytls_api::{Backend, CertificateDer, Identity, ServerConfig, ServerContext};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::admission::{HandshakeLimits, Handshaking};
 
+/// What a handshake-failure hook hears about one failed handshake.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct HandshakeFailure {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The polytls error category (`invalid_certificate`,
+    /// `peer_misbehaved`, ...), or `handshake_timeout`,
+    /// `per_source_limit`, `io`.
+    pub category: &'static str,
+    /// The polytls error, when the handshake failed with one.
+    pub error: Option<polytls_api::Error>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+type FailureHook = Arc<dyn Fn(&HandshakeFailure) + Send + Sync>;
+
 /// Accepts TCP connections and completes their TLS handshakes concurrently.
 pub struct TlsListener<D: ServerDriver> {
     tcp: TcpListener,
-    acceptor: TlsAcceptor<D>,
+    acceptor: Arc<RwLock<TlsAcceptor<D>>>,
+    on_failure: Option<FailureHook>,
     timeout: Duration,
     max_handshakes: usize,
     per_source: usize,
@@ -74,13 +112,50 @@ impl<D: ServerDriver> TlsListener<D> {
     pub fn new(tcp: TcpListener, context: ServerContext<D>) -> Self {
         Self {
             tcp,
-            acceptor: TlsAcceptor::new(context),
+            acceptor: Arc::new(RwLock::new(TlsAcceptor::new(context))),
+            on_failure: None,
             timeout: Duration::from_secs(10),
             max_handshakes: 1024,
             per_source: 0,
             limits: HandshakeLimits::new(1024, 0),
             handshakes: JoinSet::new(),
         }
+    }
+
+    /// A listener over `tcp` with a context built by `backend` from
+    /// `config`, offering ALPN `h2` and `http/1.1` (server preference in
+    /// that order) unless `config` names its own protocols.
+    pub fn from_config<B>(
+        tcp: TcpListener,
+        backend: &B,
+        config: &ServerConfig,
+    ) -> polytls_api::Result<Self>
+    where
+        B: Backend<ServerDriver = D>,
+    {
+        Ok(Self::new(
+            tcp,
+            backend.server_context(&with_http_alpn(config))?,
+        ))
+    }
+
+    /// A handle that replaces the listener's server context: new
+    /// handshakes use the new one, connections already made keep theirs.
+    pub fn reloader(&self) -> Reloader<D> {
+        Reloader {
+            current: self.acceptor.clone(),
+        }
+    }
+
+    /// Calls `hook` for every handshake that does not complete (failed,
+    /// timed out, refused by the per-source limit), with the peer's
+    /// address and the error category — for metrics, logs or a ban list.
+    pub fn on_handshake_failure(
+        mut self,
+        hook: impl Fn(&HandshakeFailure) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_failure = Some(Arc::new(hook));
+        self
     }
 
     /// How long a client has to complete its handshake.
@@ -129,13 +204,26 @@ impl<D: ServerDriver> TlsListener<D> {
                         Ok(h) => h,
                         Err(refused) => {
                             tracing::debug!(%peer, error = %refused, "TLS handshake refused");
+                            if let Some(hook) = &self.on_failure {
+                                hook(&HandshakeFailure {
+                                    peer,
+                                    category: "per_source_limit",
+                                    error: None,
+                                    message: refused.to_string(),
+                                });
+                            }
                             continue;
                         }
                     };
                     let _ = tcp.set_nodelay(true);
-                    let acceptor = self.acceptor.clone();
+                    let acceptor = self
+                        .acceptor
+                        .read()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clone();
+                    let hook = self.on_failure.clone();
                     self.handshakes.spawn(async move {
-                        handshake(&acceptor, handshaking, tcp, peer).await
+                        handshake(&acceptor, handshaking, tcp, peer, hook).await
                     });
                 }
                 Some(done) = self.handshakes.join_next(), if !self.handshakes.is_empty() => {
@@ -186,11 +274,13 @@ async fn handshake<D: ServerDriver>(
     handshaking: Handshaking,
     tcp: TcpStream,
     peer: SocketAddr,
+    hook: Option<FailureHook>,
 ) -> Option<TlsConnection<D::Session>> {
     match handshaking.handshake(acceptor, tcp).await {
         Ok(stream) => Some(TlsConnection { stream, peer }),
         Err(e) => {
-            let category = polytls_api::Error::from_io(&e).map_or_else(
+            let error = polytls_api::Error::from_io(&e).cloned();
+            let category = error.as_ref().map_or_else(
                 || {
                     if e.kind() == io::ErrorKind::TimedOut {
                         "handshake_timeout"
@@ -201,8 +291,123 @@ async fn handshake<D: ServerDriver>(
                 polytls_api::Error::category,
             );
             tracing::debug!(%peer, category, error = %e, "TLS handshake failed");
+            if let Some(hook) = hook {
+                hook(&HandshakeFailure {
+                    peer,
+                    category,
+                    error,
+                    message: e.to_string(),
+                });
+            }
             None
         }
+    }
+}
+
+/// `config`, offering ALPN `h2` and `http/1.1` when it names no protocol.
+fn with_http_alpn(config: &ServerConfig) -> ServerConfig {
+    let mut config = config.clone();
+    if config.common.alpn.is_empty() {
+        config.common.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
+    config
+}
+
+/// Replaces a running [`TlsListener`]'s server context (from
+/// [`TlsListener::reloader`]); cheap to clone.
+pub struct Reloader<D: ServerDriver> {
+    current: Arc<RwLock<TlsAcceptor<D>>>,
+}
+
+impl<D: ServerDriver> Clone for Reloader<D> {
+    fn clone(&self) -> Self {
+        Self {
+            current: self.current.clone(),
+        }
+    }
+}
+
+impl<D: ServerDriver> std::fmt::Debug for Reloader<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader").finish_non_exhaustive()
+    }
+}
+
+impl<D: ServerDriver> Reloader<D> {
+    /// New handshakes use `context` from now on; connections already made,
+    /// and handshakes under way, keep the context they began with.
+    pub fn replace(&self, context: ServerContext<D>) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = TlsAcceptor::new(context);
+    }
+
+    /// Loads a certificate chain and key from PEM files into `config`
+    /// (ALPN `h2`, `http/1.1` unless it names its own, as
+    /// [`TlsListener::from_config`]) and replaces the context with one
+    /// `backend` builds from it. On any error (a file missing or
+    /// malformed, a key that does not match) the running context stays.
+    pub fn reload_from_pem_files<B>(
+        &self,
+        backend: &B,
+        config: &ServerConfig,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> polytls_api::Result<()>
+    where
+        B: Backend<ServerDriver = D>,
+    {
+        let mut config = with_http_alpn(config);
+        config.identity = Identity::from_pem_files(cert, key)?;
+        self.replace(backend.server_context(&config)?);
+        Ok(())
+    }
+
+    /// Spawns a task (on the current tokio runtime) that checks `cert` and
+    /// `key` every `every` and reloads them with
+    /// [`reload_from_pem_files`](Self::reload_from_pem_files) when either
+    /// changed (modification time or size). A failed reload is logged
+    /// (`tracing` warning) and keeps the running context; the next change
+    /// is tried again. The task ends when the listener is dropped.
+    pub fn watch_pem_files<B>(
+        self,
+        backend: B,
+        config: ServerConfig,
+        cert: PathBuf,
+        key: PathBuf,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()>
+    where
+        B: Backend<ServerDriver = D>,
+    {
+        let every = every.max(Duration::from_millis(10));
+        let weak = Arc::downgrade(&self.current);
+        drop(self);
+        tokio::spawn(async move {
+            let stamp = |p: &Path| {
+                std::fs::metadata(p)
+                    .ok()
+                    .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+            };
+            let mut last = (stamp(&cert), stamp(&key));
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(current) = weak.upgrade() else {
+                    return;
+                };
+                let now = (stamp(&cert), stamp(&key));
+                if now == last {
+                    continue;
+                }
+                last = now;
+                let reloader = Reloader { current };
+                match reloader.reload_from_pem_files(&backend, &config, &cert, &key) {
+                    Ok(()) => tracing::info!(cert = %cert.display(), "TLS certificate reloaded"),
+                    Err(e) => tracing::warn!(
+                        cert = %cert.display(), error = %e,
+                        "TLS certificate reload failed; the running one stays"
+                    ),
+                }
+            }
+        })
     }
 }
 

@@ -9,17 +9,28 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls_api::{Backend, ClientConfig, Roots};
+//! use polytls::{Backend, ClientConfig, Roots};
 //!
 //! let backend = polytls::default_backend()?;
 //! let tls = polytls_postgres::MakeTlsConnector::new(
 //!     backend.client_context(&ClientConfig::new(Roots::platform()?))?,
 //! );
-//! let (client, connection) = tokio_postgres::connect(
+//! let (client, connection) = match tokio_postgres::connect(
 //!     "host=db.example.com user=app sslmode=require channel_binding=require",
 //!     tls,
 //! )
-//! .await?;
+//! .await
+//! {
+//!     Ok(c) => c,
+//!     Err(e) => {
+//!         // tokio-postgres says "error performing TLS handshake"; the
+//!         // reason is a polytls error further down the chain.
+//!         if let Some(tls) = polytls::Error::find_in(&e) {
+//!             eprintln!("TLS failed ({}): {tls}", tls.category());
+//!         }
+//!         return Err(e.into());
+//!     }
+//! };
 //! tokio::spawn(connection);
 //! let row = client.query_one("SELECT 1", &[]).await?;
 //! # Ok(()) }

@@ -148,6 +148,48 @@ impl Error {
         err.get_ref().and_then(|e| e.downcast_ref::<Error>())
     }
 
+    /// Finds the polytls [`Error`] anywhere in `err`'s chain of
+    /// [`source`](std::error::Error::source)s — through the wrappers of
+    /// hyper (`client error (Connect)`), tokio-postgres (`error performing
+    /// TLS handshake`), `std::io::Error` and the like — so the reason
+    /// ("invalid peer certificate: unknown issuer") and its category can be
+    /// read without knowing how deep it sits.
+    ///
+    /// ```
+    /// use polytls_api::{CertificateError, Error};
+    ///
+    /// let io = Error::InvalidCertificate(CertificateError::UnknownIssuer).into_io();
+    /// let wrapped: Box<dyn std::error::Error> = Box::new(Wrapper(io));
+    /// let found = Error::find_in(&*wrapped).expect("a polytls error inside");
+    /// assert_eq!(found.category(), "invalid_certificate");
+    ///
+    /// #[derive(Debug)]
+    /// struct Wrapper(std::io::Error);
+    /// impl std::fmt::Display for Wrapper {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("client error (Connect)")
+    ///     }
+    /// }
+    /// impl std::error::Error for Wrapper {
+    ///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+    ///         Some(&self.0)
+    ///     }
+    /// }
+    /// ```
+    pub fn find_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if let Some(found) = e.downcast_ref::<Error>() {
+                return Some(found);
+            }
+            if let Some(found) = e.downcast_ref::<std::io::Error>().and_then(Error::from_io) {
+                return Some(found);
+            }
+            next = e.source();
+        }
+        None
+    }
+
     /// The category as a stable `snake_case` name, for logs and metrics.
     pub fn category(&self) -> &'static str {
         match self {

@@ -143,17 +143,42 @@ pub(crate) fn parse_chain(chain: &[CertificateDer<'_>]) -> Result<Vec<Parsed>> {
     chain
         .iter()
         .map(|der| {
-            let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
-                .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
-            let validity = cert.validity();
-            Ok(Parsed {
-                not_before: validity.not_before.timestamp(),
-                not_after: validity.not_after.timestamp(),
-                issuer: cert.issuer().as_raw().to_vec(),
-                self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
-            })
+            parse_one(der.as_ref()).ok_or(Error::InvalidCertificate(CertificateError::BadEncoding))
         })
         .collect()
+}
+
+/// The fields rule 1 reads, without parsing the whole certificate (this
+/// runs on every client handshake): `Certificate ::= SEQUENCE {
+/// tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+/// signature, issuer, validity, subject, ... }, ... }`.
+fn parse_one(der: &[u8]) -> Option<Parsed> {
+    use x509_parser::asn1_rs::{Any, Class, FromDer};
+    let (_, cert) = Any::from_der(der).ok()?;
+    let (_, tbs) = Any::from_der(cert.data).ok()?;
+    let mut rest = tbs.data;
+    let mut next = || -> Option<&[u8]> {
+        let (after, _) = Any::from_der(rest).ok()?;
+        let raw = &rest[..rest.len() - after.len()];
+        rest = after;
+        Some(raw)
+    };
+    let mut first = next()?;
+    if Any::from_der(first).ok()?.1.class() == Class::ContextSpecific {
+        first = next()?; // the version came first; this is the serial
+    }
+    let _serial = first;
+    let _signature = next()?;
+    let issuer = next()?;
+    let validity = next()?;
+    let subject = next()?;
+    let (_, validity) = x509_parser::certificate::Validity::from_der(validity).ok()?;
+    Some(Parsed {
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+        issuer: issuer.to_vec(),
+        self_issued: issuer == subject,
+    })
 }
 
 /// The earliest notAfter of a chain, in Unix seconds (`None` for an empty
@@ -326,6 +351,29 @@ mod tests {
         danger.danger_accept_invalid_hostnames = true;
         assert_ne!(danger.trust_digest(), d);
         assert_eq!(base.clone().trust_digest(), d, "stable");
+    }
+
+    #[test]
+    fn narrow_parse_agrees_with_the_full_parser() {
+        let cert = rcgen_free_certificate();
+        let (_, full) = x509_parser::parse_x509_certificate(&cert).expect("parses");
+        let narrow = parse_one(&cert).expect("parses");
+        assert_eq!(narrow.not_before, full.validity().not_before.timestamp());
+        assert_eq!(narrow.not_after, full.validity().not_after.timestamp());
+        assert_eq!(narrow.issuer, full.issuer().as_raw());
+        assert!(narrow.self_issued, "a self-signed certificate");
+        for cut in 0..cert.len() {
+            assert!(parse_one(&cert[..cut]).is_none() || cut > cert.len() - 80);
+        }
+    }
+
+    /// A self-signed Ed25519 certificate (RFC 8410, section 10.2's example).
+    fn rcgen_free_certificate() -> Vec<u8> {
+        const B64: &str = "MIIBLDCB36ADAgECAghWAUdKKo3DMDAFBgMrZXAwGTEXMBUGA1UEAwwOSUVURiBUZXN0IERlbW8wHhcNMTYwODAxMTIxOTI0WhcNNDAxMjMxMjM1OTU5WjAZMRcwFQYDVQQDDA5JRVRGIFRlc3QgRGVtbzAqMAUGAytlbgMhAIUg8AmJMKdUdIt93LQ+91oNvzoNJjga9OukqY6qm05qo0UwQzAPBgNVHRMBAf8EBTADAQEAMA4GA1UdDwEBAAQEAwIBBjAgBgNVHQ4BAQAEFgQUABI0VniavN7wEjRWeJq83vASNFYwBQYDK2VwA0EAFkv7fL3KQ9bRCMZDdScZ+p12Jqfrh2TQTt6YsSZmDsMX+eFf07TKAJr1FbdszRJC4gs9F+1gCu+AyC11WoNCcQ==";
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(B64)
+            .expect("base64")
     }
 
     #[test]
