@@ -43,6 +43,7 @@ const WORLDS: &[World] = &[
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
+            "polytls-downstream",
         ],
         args: &[
             "--features",
@@ -254,9 +255,43 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// The crates published to crates.io, in dependency order; everything
+/// else in the workspace has `publish = false`.
+const PUBLISHED: &[&str] = &[
+    "polytls-api",
+    "polytls-rustls",
+    "polytls-ossl-common",
+    "polytls-openssl",
+    "polytls-boring",
+    "polytls",
+    "polytls-hyper",
+    "polytls-listener",
+    "polytls-postgres",
+];
+
+/// `cargo package` of every published crate (metadata, files, versioned
+/// path dependencies), then `cargo publish --dry-run` of the one whose
+/// dependencies are all on crates.io already (the others depend on
+/// polytls-api, which a dry run cannot find there before it is published).
+fn packaging() -> Result<(), String> {
+    let mut args = vec!["package", "--no-verify", "--allow-dirty"];
+    for p in PUBLISHED {
+        args.extend(["--package", p]);
+    }
+    cargo(&args)?;
+    cargo(&[
+        "publish",
+        "--dry-run",
+        "--allow-dirty",
+        "--package",
+        "polytls-api",
+    ])
+}
+
 fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
     phases.run("system packages", || packages::ensure(packages::ALL))?;
     phases.run("rustfmt", || cargo(&["fmt", "--all", "--check"]))?;
+    phases.run("packaging", packaging)?;
     for world in WORLDS {
         phases.run(&format!("clippy, {}", world.name), || {
             let mut args = world.command("clippy");

@@ -6,33 +6,7 @@
 //! [`ClientContext`] — rustls, OpenSSL or BoringSSL, chosen by the caller —
 //! and reports HTTP/2 to hyper when ALPN chose `h2`. Written once over the
 //! polytls traits; it is the same for every backend.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! use http_body_util::Empty;
-//! use hyper_util::client::legacy::Client;
-//! use hyper_util::rt::TokioExecutor;
-//! use polytls::{ClientConfig, Roots};
-//!
-//! let backend = polytls::default_backend()?;
-//! let https = polytls_hyper::HttpsConnector::builder(&backend, ClientConfig::new(Roots::platform()?))
-//!     .https_only()
-//!     .enable_http1()
-//!     .enable_http2()
-//!     .build()?;
-//! let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-//! match client.get("https://example.com/".parse()?).await {
-//!     Ok(response) => println!("{}", response.status()),
-//!     // hyper says "client error (Connect)"; the TLS reason sits in the
-//!     // chain of sources ("invalid peer certificate: unknown issuer").
-//!     Err(e) => match polytls::Error::find_in(&e) {
-//!         Some(tls) => eprintln!("TLS failed ({}): {tls}", tls.category()),
-//!         None => eprintln!("{e}"),
-//!     },
-//! }
-//! # Ok(()) }
-//! ```
-
+#![doc = include_str!("example.md")]
 #![forbid(unsafe_code)]
 
 use std::future::Future;

@@ -21,30 +21,7 @@
 //! - With the `tonic` feature, `TlsConnection` is tonic's `Connected` (its
 //!   connect info carries the peer's address and certificates), and
 //!   [`TlsListener::into_stream`] feeds `Server::serve_with_incoming`.
-//!
-//! ```no_run
-//! # #[cfg(feature = "axum")]
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls::{Identity, ServerConfig};
-//!
-//! let backend = polytls::default_backend()?;
-//! let config = ServerConfig::new(Identity::from_pem_files("server.pem", "server-key.pem")?);
-//! let tcp = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
-//! // ALPN h2 and http/1.1 by default.
-//! let listener = polytls_listener::TlsListener::from_config(tcp, &backend, &config)?;
-//! // Reload the certificate when its files change; connections stay up.
-//! listener.reloader().watch_pem_files(
-//!     backend.clone(),
-//!     config,
-//!     "server.pem".into(),
-//!     "server-key.pem".into(),
-//!     std::time::Duration::from_secs(5),
-//! );
-//! let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello over TLS" }));
-//! axum::serve(listener, app).await?;
-//! # Ok(()) }
-//! ```
-
+#![doc = include_str!("example.md")]
 #![forbid(unsafe_code)]
 
 pub mod admission;

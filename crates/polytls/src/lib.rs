@@ -162,6 +162,9 @@ pub use polytls_api::{
     TicketKey, TicketKeys, Tls12Resumption, Unsupported,
 };
 
+#[doc = include_str!("choosing_a_backend.md")]
+pub mod choosing_a_backend {}
+
 /// The backends compiled into this build.
 pub mod backends {
     #[cfg(feature = "boring")]

@@ -6,36 +6,7 @@
 //! (`channel_binding=require`) with `tls-server-end-point` (RFC 5929): the
 //! hash of the server's certificate, by the hash of its signature algorithm
 //! (SHA-256 for MD5 and SHA-1). Written once over the polytls traits.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use polytls::{Backend, ClientConfig, Roots};
-//!
-//! let backend = polytls::default_backend()?;
-//! let tls = polytls_postgres::MakeTlsConnector::new(
-//!     backend.client_context(&ClientConfig::new(Roots::platform()?))?,
-//! );
-//! let (client, connection) = match tokio_postgres::connect(
-//!     "host=db.example.com user=app sslmode=require channel_binding=require",
-//!     tls,
-//! )
-//! .await
-//! {
-//!     Ok(c) => c,
-//!     Err(e) => {
-//!         // tokio-postgres says "error performing TLS handshake"; the
-//!         // reason is a polytls error further down the chain.
-//!         if let Some(tls) = polytls::Error::find_in(&e) {
-//!             eprintln!("TLS failed ({}): {tls}", tls.category());
-//!         }
-//!         return Err(e.into());
-//!     }
-//! };
-//! tokio::spawn(connection);
-//! let row = client.query_one("SELECT 1", &[]).await?;
-//! # Ok(()) }
-//! ```
-
+#![doc = include_str!("example.md")]
 #![forbid(unsafe_code)]
 
 use std::future::Future;
