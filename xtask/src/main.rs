@@ -4,6 +4,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod bogo;
 mod compare;
 mod diff;
 mod fuzz;
@@ -44,10 +45,11 @@ const WORLDS: &[World] = &[
             "polytls-bench",
             "polytls-fuzz-targets",
             "polytls-downstream",
+            "polytls-bogo-shim",
         ],
         args: &[
             "--features",
-            "polytls/openssl,polytls/futures-io,polytls-peer/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
+            "polytls/openssl,polytls/futures-io,polytls-peer/openssl,polytls-bogo-shim/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
              polytls-hyper/openssl,polytls-listener/openssl,polytls-listener/axum,\
              polytls-listener/tonic,polytls-postgres/openssl",
         ],
@@ -64,11 +66,13 @@ const WORLDS: &[World] = &[
             "polytls-peer",
             "polytls-bench",
             "polytls-fuzz-targets",
+            "polytls-bogo-shim",
         ],
         args: &[
             "--no-default-features",
             "--features",
             "polytls/rustls,polytls/tokio,polytls/futures-io,polytls/boring,polytls-cli/boring,polytls-peer/boring,\
+             polytls-bogo-shim/boring,\
              polytls-bench/boring,polytls-fuzz-targets/boring,polytls-hyper/boring,\
              polytls-listener/boring,polytls-listener/axum,polytls-listener/tonic,\
              polytls-postgres/boring",
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Some("compare") => compare(&args[1..]),
         Some("matrix") => packages::ensure(packages::ALL).and_then(|()| matrix::run(&cargo)),
         Some("deps") => packages::ensure(packages::ALL),
+        Some("bogo") => bogo_command(&args[1..]),
         Some("fuzz") => packages::ensure(packages::ALL)
             .and_then(|()| fuzz::parse(&args[1..]))
             .and_then(|o| fuzz::run(&o, &cargo))
@@ -109,6 +114,7 @@ fn main() -> ExitCode {
                  compare --diff A.json B.json   how far the figures of the same rows moved between two runs\n  \
                  fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \
                  matrix    every client backend x every server backend, across processes\n  \
+                 bogo      BoringSSL's BoGo runner against the polytls shim: [--backend NAME]... [--filter 'GLOB;GLOB'] [--subset]\n  \
                  deps      only install the system packages"
             );
             Err("unknown command".into())
@@ -329,8 +335,8 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
         Ok(())
     })?;
     phases.run("interop matrix", || {
-        // The peer binaries, built with each world's features so nothing
-        // rebuilds.
+        // The peer binaries (and the BoGo shims), built with each world's
+        // features so nothing rebuilds.
         for world in WORLDS {
             let mut args = world.command("build");
             args.push("--bins");
@@ -338,9 +344,124 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
         }
         matrix::run_built()
     })?;
+    phases.run("BoGo subset, every backend", || {
+        let runner = bogo::runner()?;
+        let opts = bogo::Options {
+            subset: true,
+            ..bogo::Options::default()
+        };
+        for backend in BOGO_BACKENDS {
+            let counts = bogo::run_backend(&runner, &shim_path(backend)?, backend, &opts)?;
+            bogo::print(backend, &counts);
+            totals.passed += counts.passed;
+            totals.ignored += counts.unimplemented;
+            if counts.failed > 0 || counts.passed == 0 {
+                return Err(format!(
+                    "BoGo subset on {backend}: {} failed, {} passed",
+                    counts.failed, counts.passed
+                ));
+            }
+        }
+        Ok(())
+    })?;
     // libFuzzer itself runs with `cargo xtask fuzz`: the fuzz target bodies
     // are replayed over their seeds, mutations and saved regressions by the
     // polytls-fuzz-targets tests in both worlds above.
+    Ok(())
+}
+
+/// The backends BoGo runs on, each with the shim binary that holds it.
+const BOGO_BACKENDS: &[&str] = &["rustls", "openssl", "boring"];
+
+/// The shim binary for `backend` (rustls is in both).
+fn shim_path(backend: &str) -> Result<std::path::PathBuf, String> {
+    let bin = match backend {
+        "boring" => "polytls-bogo-shim-boring",
+        "rustls" | "openssl" => "polytls-bogo-shim-openssl",
+        other => return Err(format!("no BoGo shim for backend {other:?}")),
+    };
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let triple = host_triple()?;
+    let path = std::path::Path::new(&target)
+        .join(triple)
+        .join("debug")
+        .join(bin);
+    std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `cargo xtask bogo`: builds the runner and the shims, runs every (or
+/// each given) backend, prints the tables and gap lists, writes
+/// `target/bogo/summary.json`.
+fn bogo_command(args: &[String]) -> Result<(), String> {
+    let opts = bogo::parse(args)?;
+    packages::ensure(packages::ALL)?;
+    if std::env::var_os("CARGO_BUILD_TARGET").is_none() {
+        std::env::set_var("CARGO_BUILD_TARGET", host_triple()?);
+    }
+    let backends: Vec<String> = if opts.backends.is_empty() {
+        BOGO_BACKENDS.iter().map(|b| b.to_string()).collect()
+    } else {
+        opts.backends.clone()
+    };
+    for (bin, features) in [
+        ("polytls-bogo-shim-openssl", "polytls-bogo-shim/openssl"),
+        ("polytls-bogo-shim-boring", "polytls-bogo-shim/boring"),
+    ] {
+        let wanted = backends
+            .iter()
+            .any(|b| (b == "boring") == bin.ends_with("-boring"));
+        if wanted {
+            cargo(&[
+                "build",
+                "--package",
+                "polytls-bogo-shim",
+                "--features",
+                features,
+                "--bin",
+                bin,
+            ])?;
+        }
+    }
+    let runner = bogo::runner()?;
+    let started = std::time::Instant::now();
+    let mut summary = serde_json::Map::new();
+    for backend in &backends {
+        let t = std::time::Instant::now();
+        let counts = bogo::run_backend(&runner, &shim_path(backend)?, backend, &opts)?;
+        bogo::print(backend, &counts);
+        println!("  ({:.0} s)", t.elapsed().as_secs_f64());
+        summary.insert(
+            backend.clone(),
+            serde_json::json!({
+                "passed": counts.passed,
+                "failed": counts.failed,
+                "unimplemented": counts.unimplemented,
+                "disabled": counts.disabled,
+                "stale": counts.stale,
+                "failures": counts.failures.iter().map(|(n, e)| serde_json::json!({"test": n, "error": e})).collect::<Vec<_>>(),
+                "other_protocol": counts.other_protocol,
+                "gaps": counts.gaps.iter().map(|(f, alone, all)| serde_json::json!({"flag": f, "unlocks": alone, "needed_by": all})).collect::<Vec<_>>(),
+                "seconds": t.elapsed().as_secs(),
+                "baseline": counts.baseline.as_ref().map(|b| serde_json::json!({
+                    "shim": b.shim,
+                    "ours_run": b.ours_run,
+                    "theirs_run": b.theirs_run,
+                    "their_pass_we_run": b.their_pass_we_run,
+                    "both_pass": b.both_pass,
+                    "by_design": b.by_design,
+                    "defects": b.defects.iter().map(|(n, w)| serde_json::json!({"test": n, "listed": w})).collect::<Vec<_>>(),
+                })),
+            }),
+        );
+    }
+    let out = runner.with_file_name("summary.json");
+    std::fs::write(&out, serde_json::Value::Object(summary).to_string())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    println!(
+        "BoGo: {:.0} s; results in {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
     Ok(())
 }
 

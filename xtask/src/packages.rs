@@ -10,7 +10,8 @@ use std::process::Command;
 /// of tunnels in their tests; nginx behind the hyper connector's tests and,
 /// with its stream module, beside the tunnel in `compare --tunnel`;
 /// valgrind for the instruction counts of
-/// `compare`.
+/// `compare`; Go's `x/crypto`, `x/term` and `x/sys` and pip for the BoGo
+/// runner.
 pub(crate) const ALL: &[&str] = &[
     "valgrind",
     "redis-server",
@@ -28,6 +29,11 @@ pub(crate) const ALL: &[&str] = &[
     "make",
     "libclang1-14",
     "libclang-common-14-dev",
+    // The BoGo runner: its Go imports (the toolchain comes from PyPI).
+    "golang-golang-x-crypto-dev",
+    "golang-golang-x-term-dev",
+    "golang-golang-x-sys-dev",
+    "python3-pip",
 ];
 
 fn installed(pkg: &str) -> bool {
