@@ -235,6 +235,16 @@ fn server_builder(cfg: &ServerConfig, id: &Identity) -> Result<SslContextBuilder
             add_crls(&mut b, &cfg.client_revocation)?;
             b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         }
+        ClientAuth::DangerAcceptAny { required } => {
+            // Any chain: the callback overrides every verification error;
+            // the library still checks the client's handshake signature.
+            let mode = if *required {
+                SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT
+            } else {
+                SslVerifyMode::PEER
+            };
+            b.set_verify_callback(mode, |_, _| true);
+        }
     }
     if !cfg.common.alpn.is_empty() {
         let prefs = cfg.common.alpn.clone();

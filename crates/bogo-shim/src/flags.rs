@@ -52,6 +52,9 @@ pub(crate) struct Flags {
     pub(crate) advertise_alpn: Vec<Vec<u8>>,
     pub(crate) select_alpn: Option<Vec<u8>>,
     pub(crate) host_name: Option<String>,
+    /// Server: ask for a client certificate (`Some(required)`), accepting
+    /// any, as BoringSSL's shim does unless -verify-fail.
+    pub(crate) client_auth: Option<bool>,
     pub(crate) shim_writes_first: bool,
     pub(crate) shim_shuts_down: bool,
     pub(crate) check_close_notify: bool,
@@ -268,6 +271,14 @@ fn parse_one<'a>(
                 f.export.get_or_insert_with(Export::default).use_context = true
             }
             other if !f.server && CLIENT_WITHOUT_EFFECT.contains(&other) => {}
+            "-verify-peer" if f.server => {
+                whole_run(when)?;
+                f.client_auth.get_or_insert(false);
+            }
+            "-require-any-client-certificate" if f.server => {
+                whole_run(when)?;
+                f.client_auth = Some(true);
+            }
             other => match WITHOUT_EFFECT.iter().find(|(n, _)| *n == other) {
                 Some((_, "value")) => {
                     value()?;

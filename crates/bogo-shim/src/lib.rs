@@ -17,7 +17,8 @@
 //!   expected errors onto them. On success stderr stays empty.
 //! - Verification is off, as in BoringSSL's own shim (the runner's
 //!   certificates are made up per run): polytls'
-//!   `danger_accept_invalid_certs`, which still checks handshake
+//!   `danger_accept_invalid_certs` on clients and
+//!   `ClientAuth::DangerAcceptAny` on servers, which still check handshake
 //!   signatures.
 
 use std::io::{Read, Write};
@@ -28,8 +29,8 @@ use std::time::Duration;
 use polytls::blocking::Stream;
 use polytls::driver::SessionDriver;
 use polytls::{
-    Backend, ClientConfig, DynBackend, Error, Identity, ProtocolVersion, Roots, ServerConfig,
-    Session, SessionInfo,
+    Backend, ClientAuth, ClientConfig, DynBackend, Error, Identity, ProtocolVersion, Roots,
+    ServerConfig, Session, SessionInfo,
 };
 
 mod flags;
@@ -212,6 +213,9 @@ fn role(backend: &DynBackend, flags: &Flags) -> Result<Role, Failure> {
         if let Some(p) = &flags.select_alpn {
             config.common.alpn = vec![p.clone()];
         }
+        if let Some(required) = flags.client_auth {
+            config.client_auth = ClientAuth::DangerAcceptAny { required };
+        }
         Ok(Role::Server(
             backend.server_context(&config).map_err(rejected)?,
         ))
@@ -258,6 +262,36 @@ fn one_connection(
     let _ = tcp.set_nodelay(true);
     tcp.write_all(&flags.shim_id.to_le_bytes())?;
     let mut tls = Stream::new(tcp, session);
+    let result = exchange(flags, connection, &mut tls);
+    if result.is_err() {
+        linger(&mut tls);
+    }
+    result
+}
+
+/// After a failure: the alert the session queued goes out, then the shim
+/// reads until the runner closes — exiting with unread input would reset
+/// the connection, and the runner would see that instead of the alert.
+fn linger(tls: &mut Stream<TcpStream, Box<dyn SessionDriver>>) {
+    let (io, session) = tls.get_mut();
+    while session.wants_write() {
+        match session.write_tls(io) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+    let _ = io.shutdown(std::net::Shutdown::Write);
+    let _ = io.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut sink = [0u8; 4096];
+    while matches!(io.read(&mut sink), Ok(n) if n > 0) {}
+}
+
+/// The handshake, the checks and the data of one connection.
+fn exchange(
+    flags: &Flags,
+    connection: usize,
+    tls: &mut Stream<TcpStream, Box<dyn SessionDriver>>,
+) -> Result<(), Failure> {
     tls.handshake()?;
     let info = tls.session().info();
     for (when, expect) in &flags.expects {
@@ -281,7 +315,7 @@ fn one_connection(
     if flags.shim_shuts_down {
         tls.get_mut().1.send_close_notify();
         let _ = tls.flush();
-        return drain(&mut tls, flags);
+        return drain(tls, flags);
     }
     let mut buf = vec![0u8; flags.read_size];
     loop {

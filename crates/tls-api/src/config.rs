@@ -87,6 +87,19 @@ pub enum ClientAuth {
     /// Clients must send a certificate chaining to these roots; otherwise the
     /// handshake fails with [`Error::ClientCertificateRequired`].
     Required(Roots),
+    /// DANGER: clients are asked for a certificate (and must send one when
+    /// `required`), and **any** certificate is accepted — untrusted,
+    /// expired, for any name. The library checks only that the client holds
+    /// the certificate's key (the handshake signature). For applications
+    /// that decide themselves, after the handshake, from
+    /// [`SessionInfo::peer_chain`](crate::SessionInfo::peer_chain) (against
+    /// pins, say). CRLs cannot be combined with it, and the trust checks on
+    /// resumption ([`trust`](crate::trust)) have nothing to check.
+    DangerAcceptAny {
+        /// Whether a client without a certificate is refused
+        /// ([`Error::ClientCertificateRequired`]).
+        required: bool,
+    },
 }
 
 /// A SHA-256 hash of a certificate's DER `SubjectPublicKeyInfo` (an "SPKI pin",
@@ -393,6 +406,12 @@ impl ServerConfig {
                 return Err(Error::config(
                     ConfigErrorKind::Contradiction,
                     "client authentication needs at least one root",
+                ))
+            }
+            ClientAuth::DangerAcceptAny { .. } if !self.client_revocation.is_empty() => {
+                return Err(Error::config(
+                    ConfigErrorKind::Contradiction,
+                    "client_revocation with ClientAuth::DangerAcceptAny: nothing would be checked",
                 ))
             }
             ClientAuth::None if !self.client_revocation.is_empty() => {

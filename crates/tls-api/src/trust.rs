@@ -210,7 +210,10 @@ impl TrustCheck {
 
     pub(crate) fn server(config: &ServerConfig) -> Self {
         Self {
-            dates: !matches!(config.client_auth, ClientAuth::None),
+            dates: matches!(
+                config.client_auth,
+                ClientAuth::Optional(_) | ClientAuth::Required(_)
+            ),
             pins: Vec::new(),
             crls: CrlFreshness::new(&config.client_revocation),
         }
@@ -326,6 +329,11 @@ impl ServerConfig {
             ClientAuth::None => f.add(b"client auth: none"),
             ClientAuth::Optional(roots) => f.roots(b"client auth: optional", roots),
             ClientAuth::Required(roots) => f.roots(b"client auth: required", roots),
+            ClientAuth::DangerAcceptAny { required } => f.add(if *required {
+                b"client auth: danger, any certificate, required"
+            } else {
+                b"client auth: danger, any certificate, optional"
+            }),
         }
         f.revocation(&self.client_revocation);
         f.versions(&self.common);

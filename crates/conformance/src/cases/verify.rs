@@ -245,6 +245,36 @@ pub fn client_auth_untrusted_cert<B: Backend>(b: &B) {
     }
 }
 
+/// `ClientAuth::DangerAcceptAny`: an untrusted (or expired) client
+/// certificate is accepted and visible to the server, which must then
+/// decide itself; `required` refuses a client without one; CRLs with it
+/// are a contradiction. (Key possession is still proved by the handshake
+/// signature; a client cannot even be configured with a key that does not
+/// match its certificate: `handshake::mismatched_key_is_invalid_config`.)
+pub fn client_auth_danger_accept_any<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let required = ClientAuth::DangerAcceptAny { required: true };
+        for leaf in [Leaf::ClientUntrusted, Leaf::Client, Leaf::Expired] {
+            mtls(b, required.clone(), Some(leaf), v).expect_ok();
+        }
+        let o = mtls(b, required, None, v);
+        assert!(
+            matches!(o.server_err(), Error::ClientCertificateRequired),
+            "{v}: {o:?}"
+        );
+        let optional = ClientAuth::DangerAcceptAny { required: false };
+        mtls(b, optional.clone(), None, v).expect_ok();
+        mtls(b, optional, Some(Leaf::ClientUntrusted), v).expect_ok();
+    }
+    let mut s = server_config(pki().server());
+    s.client_auth = ClientAuth::DangerAcceptAny { required: true };
+    s.client_revocation = pki().revocation(crate::pki::Crls::Current);
+    assert!(matches!(
+        b.server_context(&s),
+        Err(Error::InvalidConfig(c)) if c.kind() == polytls_api::ConfigErrorKind::Contradiction
+    ));
+}
+
 /// Without client auth, a configured client certificate is not sent.
 pub fn client_auth_none_sends_nothing<B: Backend>(b: &B) {
     let mut c = client_config();
