@@ -757,6 +757,7 @@ library used directly ({n} rows; target &le; 2%: {}).<br>",
             );
         }
         h.push_str(&self.summary_html());
+        h.push_str(&bogo_html());
         h.push_str(&self.scale_html());
         h.push_str(
             "<h2>How to read this</h2><p>Each figure is criterion's median over many \
@@ -829,6 +830,87 @@ faster).</p>",
 /// The crypto floor of one side of a handshake: X25519 plus the signatures
 /// that side makes and verifies (every certificate in the test PKI is signed
 /// with ECDSA P-256; leaves are ECDSA P-256 or RSA-2048).
+/// The BoGo section, from the last `cargo xtask bogo` (its
+/// `target/bogo/summary.json`), when there is one.
+fn bogo_html() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let Ok(text) = std::fs::read_to_string(format!("{target}/bogo/summary.json")) else {
+        return "<h2>BoGo</h2><p>Not run: <code>cargo xtask bogo</code> writes this section.</p>"
+            .into();
+    };
+    bogo_section(&text)
+}
+
+fn bogo_section(summary: &str) -> String {
+    let Ok(Value::Object(backends)) = serde_json::from_str::<Value>(summary) else {
+        return String::new();
+    };
+    let mut h = String::from(
+        "<h2>BoGo: BoringSSL's test runner through polytls</h2><p>Per backend: tests passed, \
+         failed, unimplemented (a flag the polytls API cannot express; DTLS and QUIC apart) and \
+         disabled (listed with a reason in <code>bogo/&lt;backend&gt;.json</code>); beside the \
+         library's own shim on the same runner: how many tests each runs, and of those its own \
+         shim passes, how many pass through polytls.</p><table border=1 cellpadding=4>\
+         <tr><th>backend</th><th>passed</th><th>failed</th><th>unimplemented (DTLS/QUIC)</th>\
+         <th>disabled</th><th>own shim</th><th>tests run: polytls / own</th>\
+         <th>own shim passes, polytls passes</th></tr>",
+    );
+    for (name, b) in &backends {
+        let base = &b["baseline"];
+        let (shim, runs, passes) = if base.is_null() {
+            ("none".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            let n = |k: &str| base[k].as_u64().unwrap_or(0);
+            (
+                escape(base["shim"].as_str().unwrap_or("?")),
+                format!("{} / {}", n("ours_run"), n("theirs_run")),
+                format!(
+                    "{} of {} ({:.1} %; {} more by design)",
+                    n("both_pass"),
+                    n("their_pass_we_run"),
+                    100.0 * n("both_pass") as f64 / n("their_pass_we_run").max(1) as f64,
+                    n("by_design")
+                ),
+            )
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td><td>{shim}</td>\
+             <td>{runs}</td><td>{passes}</td></tr>",
+            escape(name),
+            b["passed"],
+            b["failed"],
+            b["unimplemented"],
+            b["other_protocol"],
+            b["disabled"],
+        );
+    }
+    h.push_str("</table>");
+    if let Some((_, first)) = backends.iter().next() {
+        let gaps: Vec<String> = first["gaps"]
+            .as_array()
+            .map(|g| {
+                g.iter()
+                    .take(12)
+                    .map(|x| {
+                        format!(
+                            "<code>{}</code> {}",
+                            escape(x["flag"].as_str().unwrap_or("?")),
+                            x["unlocks"]
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            "<p>The API's gap list (flag, tests it alone would unlock): {}.</p>",
+            gaps.join(", ")
+        );
+    }
+    h
+}
+
 fn handshake_floor(case: &str, side: &str, lim: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
     // The floors measure X25519, ECDSA P-256 and RSA-2048 only: no floor
     // for the other key types and groups rather than a wrong one.
@@ -900,6 +982,17 @@ mod tests {
             "openssl lacks Group(X25519MLKEM768)".into(),
         )];
         r
+    }
+
+    #[test]
+    fn bogo_section_reads_the_summary() {
+        let h = super::bogo_section(
+            r#"{"rustls":{"passed":837,"failed":0,"unimplemented":6737,"other_protocol":2721,"disabled":531,"gaps":[{"flag":"-signing-prefs","unlocks":111,"needed_by":192}],"baseline":{"shim":"rustls-shim.tsv","ours_run":1368,"theirs_run":2855,"their_pass_we_run":632,"both_pass":628,"by_design":0}}}"#,
+        );
+        assert!(h.contains("<td>837</td>"), "{h}");
+        assert!(h.contains("1368 / 2855"), "{h}");
+        assert!(h.contains("628 of 632 (99.4 %"), "{h}");
+        assert!(h.contains("<code>-signing-prefs</code> 111"), "{h}");
     }
 
     #[test]
