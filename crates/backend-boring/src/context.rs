@@ -308,6 +308,11 @@ pub(crate) fn server_context(cfg: &ServerConfig) -> Result<SslContext> {
             }
             Ok(())
         });
+    } else {
+        // A servername callback that accepts: the library then acknowledges
+        // the client's SNI in its ServerHello (it does not without one), as
+        // rustls does.
+        b.set_servername_callback(|_, _| Ok(()));
     }
     Ok(b.build())
 }

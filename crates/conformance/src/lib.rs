@@ -265,6 +265,7 @@ macro_rules! __with_cases {
             negotiation::sni_unknown_name_uses_default,
             negotiation::sni_absent_uses_default,
             verify::client_auth_danger_accept_any,
+            negotiation::sni_acknowledged,
             revocation::good_chains_pass,
             revocation::revoked_server_leaf,
             revocation::revoked_client_leaf,

@@ -48,6 +48,26 @@ fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
+/// The extension types of the first ServerHello in `bytes` (records as
+/// sent; in TLS 1.2 every server extension is here, in TLS 1.3 most move to
+/// the encrypted EncryptedExtensions).
+pub fn server_hello_extensions(bytes: &[u8]) -> Option<Vec<u16>> {
+    let (_, body) = handshake_messages(bytes)
+        .into_iter()
+        .find(|(t, _)| *t == 2)?;
+    let mut at = 2 + 32;
+    at += 1 + usize::from(*body.get(at)?);
+    at += 2 + 1;
+    let end = at + 2 + usize::from(u16_at(&body, at)?);
+    at += 2;
+    let mut types = Vec::new();
+    while at + 4 <= end {
+        types.push(u16_at(&body, at)?);
+        at += 4 + usize::from(u16_at(&body, at + 2)?);
+    }
+    Some(types)
+}
+
 /// A ClientHello's cipher suites and extensions.
 #[derive(Debug, Default)]
 pub struct ClientHello {

@@ -84,3 +84,42 @@ pub fn sni_absent_uses_default<B: Backend>(b: &B) {
         pki().server().chain().first()
     );
 }
+
+/// A server acknowledges the SNI it received (an empty `server_name` in its
+/// TLS 1.2 ServerHello), with and without SNI identities: the
+/// OpenSSL-family libraries do so only when a servername callback accepts
+/// the name (found by BoGo's `ServerNameExtensionServer-*`).
+pub fn sni_acknowledged<B: Backend>(b: &B) {
+    let mut with_sni = server_config(pki().server());
+    with_sni
+        .sni_identities
+        .push(("alt.test".into(), pki().identity(crate::pki::Leaf::Alt)));
+    for (what, s) in [
+        ("no SNI identities", server_config(pki().server())),
+        ("SNI identities", with_sni),
+    ] {
+        let mut c = client_config();
+        c.common.min_version = polytls_api::ProtocolVersion::Tls12;
+        c.common.max_version = polytls_api::ProtocolVersion::Tls12;
+        let cc = b.client_context(&c).expect("client context");
+        let sc = b.server_context(&s).expect("server context");
+        let mut client = cc.connect("localhost").expect("connect");
+        let mut hello = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut hello).expect("ClientHello");
+        }
+        let mut server = sc.accept().expect("accept");
+        let mut rd: &[u8] = &hello;
+        while !rd.is_empty() && server.read_tls(&mut rd).expect("read") > 0 {}
+        server.process_new_packets().expect("ClientHello processed");
+        let mut flight = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut flight).expect("ServerHello");
+        }
+        let types = crate::wire::server_hello_extensions(&flight).expect("a ServerHello");
+        assert!(
+            types.contains(&0),
+            "{what}: server_name acknowledged: {types:?}"
+        );
+    }
+}
