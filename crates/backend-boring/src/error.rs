@@ -18,6 +18,8 @@ pub(crate) static LIBRARY: Library = Library {
         // UNSUPPORTED_PROTOCOL, NO_SUPPORTED_VERSIONS_ENABLED
         no_shared_version: &[240, 280],
         no_application_protocol: &[307],
+        // KEY_USAGE_BIT_INCORRECT
+        wrong_key_usage: &[302],
         // BoringSSL reports a transport EOF as a reasonless SSL_ERROR_SYSCALL.
         unexpected_eof: None,
     },

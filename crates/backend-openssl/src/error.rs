@@ -19,6 +19,8 @@ pub(crate) static LIBRARY: Library = Library {
         // UNSUPPORTED_PROTOCOL, NO_PROTOCOLS_AVAILABLE, VERSION_TOO_HIGH, VERSION_TOO_LOW
         no_shared_version: &[258, 191, 166, 396],
         no_application_protocol: &[235],
+        // OpenSSL 3.0's handshake does not check the peer's key usage.
+        wrong_key_usage: &[],
         // UNEXPECTED_EOF_WHILE_READING
         unexpected_eof: Some(294),
     },

@@ -29,6 +29,10 @@ pub struct Reasons {
     pub no_shared_version: &'static [i32],
     /// Codes meaning "no shared ALPN protocol".
     pub no_application_protocol: &'static [i32],
+    /// Codes meaning "the peer's certificate may not be used this way"
+    /// (BoringSSL's `KEY_USAGE_BIT_INCORRECT`): an invalid certificate,
+    /// `InvalidPurpose`, as a full chain verification would say.
+    pub wrong_key_usage: &'static [i32],
     /// The code meaning "the transport ended without close_notify", where
     /// the library has one (OpenSSL 3's `SSL_R_UNEXPECTED_EOF_WHILE_READING`).
     pub unexpected_eof: Option<i32>,
@@ -58,6 +62,10 @@ impl Reasons {
             incompatible(Incompatibility::NoSharedVersion)
         } else if self.no_application_protocol.contains(&reason) {
             incompatible(Incompatibility::NoApplicationProtocol)
+        } else if self.wrong_key_usage.contains(&reason) {
+            Some(Error::InvalidCertificate(
+                polytls_api::CertificateError::InvalidPurpose,
+            ))
         } else {
             None
         }
@@ -190,6 +198,7 @@ mod tests {
             no_shared_sigalg: &[376],
             no_shared_version: &[258],
             no_application_protocol: &[235],
+            wrong_key_usage: &[302],
             unexpected_eof: Some(294),
         },
     };
@@ -224,6 +233,10 @@ mod tests {
         assert!(matches!(
             r.map(258, || 0),
             Some(Error::PeerIncompatible(Incompatibility::NoSharedVersion))
+        ));
+        assert!(matches!(
+            r.map(302, || 0),
+            Some(Error::InvalidCertificate(Cert::InvalidPurpose))
         ));
         assert!(r.map(1, || 0).is_none());
     }

@@ -452,6 +452,7 @@ mod tests {
             no_shared_sigalg: &[376],
             no_shared_version: &[258],
             no_application_protocol: &[235],
+            wrong_key_usage: &[],
             unexpected_eof: None,
         },
     };
