@@ -248,6 +248,11 @@ fn test() -> Result<(), String> {
     if std::env::var_os("CARGO_BUILD_TARGET").is_none() {
         std::env::set_var("CARGO_BUILD_TARGET", host_triple()?);
     }
+    // A clean checkout builds once: incremental caches would only take disk
+    // (3.5 GB of the 18 GB a CI run once wrote, and a full disk failed it).
+    if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        std::env::set_var("CARGO_INCREMENTAL", "0");
+    }
     let mut phases = Phases::default();
     let mut totals = Totals::default();
     let result = run_tests(&mut phases, &mut totals);
