@@ -12,7 +12,7 @@
 //! named in each comment fail if it is broken.
 
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
-use polytls_api::{Capability, ConfigErrorKind, Error, Result, TicketKeys};
+use polytls_api::{ConfigErrorKind, Error, Result, TicketKeys};
 
 use crate::NAME;
 
@@ -50,20 +50,9 @@ const SSL_CTRL_SET_TLSEXT_TICKET_KEYS: std::os::raw::c_int = 59;
 
 /// Sets the context's ticket key: key name, HMAC-SHA256 key and AES-256
 /// key, as nginx does with `ssl_session_ticket_key`. OpenSSL keeps one key
-/// this way, so it encrypts and decrypts: a list of several (rotation) is
-/// [`Error::Unsupported`].
+/// this way, so it encrypts and decrypts; a list of several (rotation) was
+/// refused before (`Gaps::ticket_key_rotation`).
 pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> Result<()> {
-    if keys.keys().len() > 1 {
-        return Err(Error::unsupported(
-            NAME,
-            Capability::TicketKeyRotation,
-            "OpenSSL takes one ticket key through the bindings (SSL_CTX_set_tlsext_ticket_keys); \
-             the rotating callback is bound by neither the openssl crate (0.10.82) nor \
-             openssl-sys (0.9.118). To rotate with one key: put the new key alone in the file \
-             and reload every server of the fleet together; tickets under the old key then \
-             make full handshakes",
-        ));
-    }
     let k = keys.current();
     let mut raw = [0u8; 80];
     raw[..16].copy_from_slice(&k.name);

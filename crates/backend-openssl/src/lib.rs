@@ -3,7 +3,8 @@
 //! Implements the polytls [`Backend`] on the system OpenSSL (3.x) through the
 //! `openssl` crate: a driver ([`OpenSslDriver`], an `SSL` over polytls'
 //! in-memory transport) for the OpenSSL-family session that
-//! `polytls-ossl-common` writes once, plus the context code. `WANT_READ`
+//! `polytls-ossl-common` writes once, and the binding calls behind the
+//! family's one context policy ([`OpenSslLibrary`]). `WANT_READ`
 //! becomes "needs input" and all output is collected for the caller: a
 //! sans-IO session, no sockets.
 //!
@@ -25,10 +26,15 @@
 //! `openssl-sys` binds `SSL_get_early_data_status`, so a client could not
 //! tell whether the server took its early data, and rejected data would be
 //! lost or sent twice.
+//!
+//! [`Backend`]: polytls_api::Backend
+//! [`Capability::ResumptionExport`]: polytls_api::Capability::ResumptionExport
+//! [`Capability::TicketKeyRotation`]: polytls_api::Capability::TicketKeyRotation
+//! [`Capability::ClientEarlyData`]: polytls_api::Capability::ClientEarlyData
 
 #![deny(unsafe_code)]
 
-mod context;
+mod binding;
 mod driver;
 mod error;
 #[allow(
@@ -37,149 +43,26 @@ mod error;
 )]
 mod ffi;
 
-use openssl::ssl::{Ssl, SslContext, SslStream};
-use polytls_api::driver::{ClientDriver, Offer, ServerDriver, SessionBlob, Valid};
-use polytls_api::memio::MemIo;
-use polytls_api::{
-    Backend, Capability, ClientConfig, Error, MisuseKind, ProtocolVersion, Result, ServerConfig,
-};
-use polytls_ossl_common::resume::Slot;
-use polytls_ossl_common::OsslSession;
+use polytls_ossl_common::{OsslBackend, OsslClientContext, OsslServerContext};
 
 pub use driver::OpenSslDriver;
 
 pub(crate) const NAME: &str = "openssl";
 
-/// The OpenSSL backend.
+/// The system OpenSSL as a library of the OpenSSL family: the calls the
+/// family's backend makes, forwarded to the `openssl` crate.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OpenSsl;
+pub struct OpenSslLibrary;
 
-impl Backend for OpenSsl {
-    type ClientDriver = OpenSslClientContext;
-    type ServerDriver = OpenSslServerContext;
+/// The OpenSSL backend.
+pub type OpenSsl = OsslBackend<OpenSslLibrary>;
 
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn library_version(&self) -> String {
-        openssl::version::version().to_owned()
-    }
-
-    fn supports(&self, capability: Capability) -> bool {
-        let probe = context::probe();
-        match capability {
-            Capability::Group(g) => probe.group(g),
-            Capability::CipherSuite(s) if s.version() == ProtocolVersion::Tls13 => {
-                probe.tls13_suites()
-            }
-            Capability::TicketKeyRotation
-            | Capability::ResumptionLifetime
-            | Capability::ClientEarlyData => false,
-            _ => true,
-        }
-    }
-
-    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<OpenSslClientContext> {
-        let (ctx, settings) = context::client_context(&config)?;
-        Ok(OpenSslClientContext { ctx, settings })
-    }
-
-    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<OpenSslServerContext> {
-        Ok(OpenSslServerContext {
-            ctx: context::server_context(&config)?,
-            early_data: config.max_early_data > 0,
-        })
-    }
-}
+/// The OpenSSL backend, as a value (`DynBackend::new(OpenSsl)`).
+#[allow(non_upper_case_globals)]
+pub const OpenSsl: OpenSsl = OsslBackend::new();
 
 /// An OpenSSL client `SSL_CTX` and its resumption cache.
-#[derive(Clone)]
-pub struct OpenSslClientContext {
-    ctx: SslContext,
-    settings: context::ClientSettings,
-}
-
-impl OpenSslClientContext {
-    /// The OpenSSL `SSL_CTX` underneath (outside the portable guarantee).
-    pub fn ssl_context(&self) -> &SslContext {
-        &self.ctx
-    }
-}
-
-impl std::fmt::Debug for OpenSslClientContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenSslClientContext")
-            .finish_non_exhaustive()
-    }
-}
-
-fn stream(ssl: Ssl) -> Result<OpenSslDriver> {
-    let stream = SslStream::new(ssl, MemIo::new())
-        .map_err(|e| Error::other(format!("{NAME}: cannot create a session"), e))?;
-    Ok(OpenSslDriver { stream })
-}
-
-impl ClientDriver for OpenSslClientContext {
-    type Session = OsslSession<OpenSslDriver>;
-
-    fn connect(&self, server_name: &str, offer: Offer) -> Result<Self::Session> {
-        let slot = self
-            .settings
-            .cache
-            .as_ref()
-            .map(|cache| Slot::new(cache.clone(), server_name));
-        let der = match offer {
-            Offer::Cache => slot.as_ref().and_then(|s| s.from_cache()),
-            Offer::Nothing => None,
-            Offer::State(SessionBlob::Der(der)) if slot.is_some() => Some(der),
-            Offer::State(_) => {
-                return Err(Error::misuse(
-                    MisuseKind::ForeignResumption,
-                    "resumption state this context cannot offer",
-                ))
-            }
-        };
-        let mut ssl = context::client_ssl(&self.ctx, &self.settings, server_name, slot.as_ref())?;
-        if let Some(der) = der {
-            ffi::attach_session(&mut ssl, &der)?;
-        }
-        OsslSession::client(stream(ssl)?, slot)
-    }
-
-    fn exports_resumption(&self) -> bool {
-        true
-    }
-}
+pub type OpenSslClientContext = OsslClientContext<OpenSslLibrary>;
 
 /// An OpenSSL server `SSL_CTX`: holds the ticket key and session cache.
-#[derive(Clone)]
-pub struct OpenSslServerContext {
-    ctx: SslContext,
-    early_data: bool,
-}
-
-impl OpenSslServerContext {
-    /// The OpenSSL `SSL_CTX` underneath (outside the portable guarantee).
-    pub fn ssl_context(&self) -> &SslContext {
-        &self.ctx
-    }
-}
-
-impl std::fmt::Debug for OpenSslServerContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenSslServerContext")
-            .finish_non_exhaustive()
-    }
-}
-
-impl ServerDriver for OpenSslServerContext {
-    type Session = OsslSession<OpenSslDriver>;
-
-    fn accept(&self) -> Result<Self::Session> {
-        let mut ssl =
-            Ssl::new(&self.ctx).map_err(|e| Error::other(format!("{NAME}: SSL_new"), e))?;
-        ssl.set_accept_state();
-        Ok(OsslSession::server(stream(ssl)?, self.early_data))
-    }
-}
+pub type OpenSslServerContext = OsslServerContext<OpenSslLibrary>;

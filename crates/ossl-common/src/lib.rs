@@ -7,17 +7,24 @@
 //! peek or a one-byte stash, write, shutdown, the memory transport); the
 //! error mapping skeleton is [`Library::map`], with only the reason tables
 //! per library; [`resume`] is the client resumption cache and the rule for
-//! what to offer. It links neither library, so both backends use it — and so
-//! could a third OpenSSL-API library (AWS-LC's libssl, LibreSSL): it would
-//! write a driver, its reason table and its context code.
+//! what to offer; [`OsslBackend`] is the backend itself, its contexts built
+//! by one policy ([`context`]) over the setters and callbacks of a library
+//! ([`ContextDriver`], [`Binding`]), with what the library cannot do stated
+//! once ([`context::Gaps`]). It links neither library, so every backend of
+//! the family uses it: a library crate forwards each call to its binding,
+//! and keeps its reason table and its audited `unsafe` module.
 
 #![forbid(unsafe_code)]
 
+mod backend;
+pub mod context;
 pub mod crl;
 mod errors;
 pub mod resume;
 mod session;
 
+pub use backend::{Binding, OsslBackend, OsslClientContext, OsslServerContext};
+pub use context::ContextDriver;
 pub use errors::{Code, Failure, Library, Reasons};
 pub use session::{OsslSession, SslDriver};
 
