@@ -1,12 +1,11 @@
 //! BoringSSL's `SSL` over memory, as the shared session drives it.
 
 use boring::ssl::{
-    ErrorCode, HandshakeError, MidHandshakeSslStream, NameType, SslRef, SslStream,
-    SslStreamBuilder, SslVersion,
+    ErrorCode, HandshakeError, MidHandshakeSslStream, SslRef, SslStream, SslStreamBuilder,
 };
 use polytls_api::memio::MemIo;
-use polytls_api::{CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, Result};
-use polytls_ossl_common::{Failure, Library, SslDriver};
+use polytls_api::{CipherSuite, NamedGroup};
+use polytls_ossl_common::SslDriver;
 
 /// One BoringSSL connection: an `SSL` over [`MemIo`]. Reach it through
 /// `Session::native::<BoringDriver>()` for what polytls does not model.
@@ -27,11 +26,11 @@ enum Conn {
 }
 
 /// A failed BoringSSL call, owned (the boring crate's error stays with the
-/// stream during the handshake): the code, the error queue and the text.
-#[derive(Debug, Clone)]
+/// stream during the handshake), with the accessors of `boring::ssl::Error`.
+#[derive(Debug)]
 pub struct BoringError {
     code: ErrorCode,
-    io_error: bool,
+    io_error: Option<std::io::Error>,
     stack: Option<boring::error::ErrorStack>,
     text: String,
 }
@@ -40,23 +39,26 @@ impl BoringError {
     fn from_ssl(e: &boring::ssl::Error) -> Self {
         Self {
             code: e.code(),
-            io_error: e.io_error().is_some(),
+            io_error: e
+                .io_error()
+                .map(|io| std::io::Error::new(io.kind(), io.to_string())),
             stack: e.ssl_error().cloned(),
             text: e.to_string(),
         }
     }
-}
 
-impl BoringError {
-    pub(crate) fn code(&self) -> ErrorCode {
+    /// What `SSL_get_error` said.
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
-    pub(crate) fn io_error(&self) -> bool {
-        self.io_error
+    /// The transport's error, if that was the cause.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.io_error.as_ref()
     }
 
-    pub(crate) fn stack(&self) -> Option<&boring::error::ErrorStack> {
+    /// The library's error queue, if it had one.
+    pub fn ssl_error(&self) -> Option<&boring::error::ErrorStack> {
         self.stack.as_ref()
     }
 }
@@ -98,6 +100,10 @@ impl BoringDriver {
         }
     }
 
+    fn ssl_ref(&self) -> Option<&SslRef> {
+        self.ssl()
+    }
+
     fn stream(&mut self) -> std::result::Result<&mut SslStream<MemIo>, BoringError> {
         match &mut self.conn {
             Conn::Ready(s) => Ok(s),
@@ -110,26 +116,16 @@ impl BoringDriver {
 fn lost() -> BoringError {
     BoringError {
         code: ErrorCode::SSL,
-        io_error: false,
+        io_error: None,
         stack: None,
         text: "boring: the connection is not ready".into(),
     }
 }
 
-fn der(c: &boring::x509::X509Ref) -> Option<CertificateDer<'static>> {
-    c.to_der().ok().map(CertificateDer::from)
-}
-
 impl SslDriver for BoringDriver {
     type Error = BoringError;
 
-    fn library() -> &'static Library {
-        &crate::error::LIBRARY
-    }
-
-    fn failure(e: &Self::Error) -> Failure {
-        crate::error::failure(e)
-    }
+    polytls_ossl_common::rust_openssl_accessors!(boring, crate::error::LIBRARY);
 
     fn io(&self) -> &MemIo {
         match &self.conn {
@@ -168,7 +164,7 @@ impl SslDriver for BoringDriver {
             }
             Err(HandshakeError::SetupFailure(stack)) => Err(BoringError {
                 code: ErrorCode::SSL,
-                io_error: false,
+                io_error: None,
                 text: format!("boring: handshake setup failed: {stack}"),
                 stack: Some(stack),
             }),
@@ -201,22 +197,10 @@ impl SslDriver for BoringDriver {
         }
     }
 
-    fn pending(&self) -> usize {
-        self.ssl().map_or(0, SslRef::pending)
-    }
-
     fn verify_result(&self) -> i32 {
         self.ssl()
             .and_then(|s| s.verify_result().err())
             .map_or(0, |e| e.as_raw())
-    }
-
-    fn version(&self) -> Option<ProtocolVersion> {
-        match self.ssl()?.version2()? {
-            v if v == SslVersion::TLS1_3 => Some(ProtocolVersion::Tls13),
-            v if v == SslVersion::TLS1_2 => Some(ProtocolVersion::Tls12),
-            _ => None,
-        }
     }
 
     fn cipher_suite(&self) -> Option<CipherSuite> {
@@ -231,53 +215,5 @@ impl SslDriver for BoringDriver {
             .iter()
             .copied()
             .find(|g| g.openssl_name().eq_ignore_ascii_case(name))
-    }
-
-    fn alpn(&self) -> Option<&[u8]> {
-        self.ssl()?.selected_alpn_protocol()
-    }
-
-    fn sni(&self) -> Option<String> {
-        self.ssl()?
-            .servername(NameType::HOST_NAME)
-            .map(str::to_owned)
-    }
-
-    fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
-        self.ssl()?.peer_certificate().as_deref().and_then(der)
-    }
-
-    fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
-        self.ssl()
-            .and_then(SslRef::peer_cert_chain)
-            .map(|c| c.iter().filter_map(der).collect())
-            .unwrap_or_default()
-    }
-
-    fn resumed(&self) -> bool {
-        self.ssl().is_some_and(SslRef::session_reused)
-    }
-
-    fn session_der(&self) -> Option<Vec<u8>> {
-        self.ssl()?.session()?.to_der().ok()
-    }
-
-    fn export_keying_material(
-        &self,
-        out: &mut [u8],
-        label: &[u8],
-        context: Option<&[u8]>,
-    ) -> Result<()> {
-        let label = std::str::from_utf8(label).map_err(|_| {
-            Error::unsupported(
-                crate::NAME,
-                polytls_api::Capability::KeyingMaterialExport,
-                "the boring crate takes exporter labels as UTF-8 text",
-            )
-        })?;
-        self.ssl()
-            .ok_or_else(|| Error::other("boring: exporter", lost()))?
-            .export_keying_material(out, label, context)
-            .map_err(|e| Error::other("boring: exporter failed", e))
     }
 }

@@ -1,9 +1,7 @@
-//! BoringSSL's reason codes (`ssl.h`, `err.h`; they differ from OpenSSL's)
-//! and how its errors are read; the mapping itself is
-//! [`polytls_ossl_common::Library::map`].
+//! BoringSSL's reason codes (`ssl.h`, `err.h`; they differ from OpenSSL's);
+//! the mapping itself is [`polytls_ossl_common::Library::map`].
 
-use boring::ssl::ErrorCode;
-use polytls_ossl_common::{Code, Failure, Library, Reasons};
+use polytls_ossl_common::{Library, Reasons};
 
 /// BoringSSL for the shared mapping.
 pub(crate) static LIBRARY: Library = Library {
@@ -24,31 +22,3 @@ pub(crate) static LIBRARY: Library = Library {
         unexpected_eof: None,
     },
 };
-
-/// What the shared mapping needs to know about `e`.
-pub(crate) fn failure(e: &crate::driver::BoringError) -> Failure {
-    let code = e.code();
-    Failure {
-        code: if code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE {
-            Code::WouldBlock
-        } else if code == ErrorCode::ZERO_RETURN {
-            Code::ZeroReturn
-        } else if code == ErrorCode::SYSCALL {
-            Code::Syscall
-        } else if code == ErrorCode::SSL {
-            Code::Ssl
-        } else {
-            Code::Other
-        },
-        io_error: e.io_error(),
-        reasons: e
-            .stack()
-            .map(|s| {
-                s.errors()
-                    .iter()
-                    .map(|x| (x.library_code(), x.reason_code()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
-}

@@ -2,10 +2,10 @@
 
 use openssl::nid::Nid;
 use openssl::pkey::Id;
-use openssl::ssl::{NameType, SslRef, SslStream, SslVersion};
+use openssl::ssl::{SslRef, SslStream};
 use polytls_api::memio::MemIo;
-use polytls_api::{CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, Result};
-use polytls_ossl_common::{Failure, Library, SslDriver};
+use polytls_api::{CipherSuite, NamedGroup};
+use polytls_ossl_common::SslDriver;
 
 /// One OpenSSL connection: an `SslStream` over [`MemIo`]. Reach it through
 /// `Session::native::<OpenSslDriver>()` for what polytls does not model.
@@ -19,22 +19,16 @@ impl OpenSslDriver {
     pub fn ssl(&self) -> &SslRef {
         self.stream.ssl()
     }
-}
 
-fn der(c: &openssl::x509::X509Ref) -> Option<CertificateDer<'static>> {
-    c.to_der().ok().map(CertificateDer::from)
+    fn ssl_ref(&self) -> Option<&SslRef> {
+        Some(self.stream.ssl())
+    }
 }
 
 impl SslDriver for OpenSslDriver {
     type Error = openssl::ssl::Error;
 
-    fn library() -> &'static Library {
-        &crate::error::LIBRARY
-    }
-
-    fn failure(e: &Self::Error) -> Failure {
-        crate::error::failure(e)
-    }
+    polytls_ossl_common::rust_openssl_accessors!(openssl, crate::error::LIBRARY);
 
     fn io(&self) -> &MemIo {
         self.stream.get_ref()
@@ -73,20 +67,8 @@ impl SslDriver for OpenSslDriver {
         let _ = self.stream.shutdown();
     }
 
-    fn pending(&self) -> usize {
-        self.stream.ssl().pending()
-    }
-
     fn verify_result(&self) -> i32 {
         self.stream.ssl().verify_result().as_raw()
-    }
-
-    fn version(&self) -> Option<ProtocolVersion> {
-        match self.stream.ssl().version2()? {
-            v if v == SslVersion::TLS1_3 => Some(ProtocolVersion::Tls13),
-            v if v == SslVersion::TLS1_2 => Some(ProtocolVersion::Tls12),
-            _ => None,
-        }
     }
 
     fn cipher_suite(&self) -> Option<CipherSuite> {
@@ -124,59 +106,5 @@ impl SslDriver for OpenSslDriver {
             (Id::EC, Some(Nid::SECP521R1)) => Some(NamedGroup::SECP521R1),
             _ => None,
         }
-    }
-
-    fn alpn(&self) -> Option<&[u8]> {
-        self.stream.ssl().selected_alpn_protocol()
-    }
-
-    fn sni(&self) -> Option<String> {
-        self.stream
-            .ssl()
-            .servername(NameType::HOST_NAME)
-            .map(str::to_owned)
-    }
-
-    fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
-        self.stream
-            .ssl()
-            .peer_certificate()
-            .as_deref()
-            .and_then(der)
-    }
-
-    fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
-        self.stream
-            .ssl()
-            .peer_cert_chain()
-            .map(|c| c.iter().filter_map(der).collect())
-            .unwrap_or_default()
-    }
-
-    fn resumed(&self) -> bool {
-        self.stream.ssl().session_reused()
-    }
-
-    fn session_der(&self) -> Option<Vec<u8>> {
-        self.stream.ssl().session()?.to_der().ok()
-    }
-
-    fn export_keying_material(
-        &self,
-        out: &mut [u8],
-        label: &[u8],
-        context: Option<&[u8]>,
-    ) -> Result<()> {
-        let label = std::str::from_utf8(label).map_err(|_| {
-            Error::unsupported(
-                crate::NAME,
-                polytls_api::Capability::KeyingMaterialExport,
-                "the openssl crate takes exporter labels as UTF-8 text",
-            )
-        })?;
-        self.stream
-            .ssl()
-            .export_keying_material(out, label, context)
-            .map_err(|e| Error::other("openssl: exporter failed", e))
     }
 }

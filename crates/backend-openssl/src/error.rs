@@ -1,8 +1,7 @@
-//! OpenSSL 3's reason codes (`sslerr.h`) and how its errors are read; the
-//! mapping itself is [`polytls_ossl_common::Library::map`].
+//! OpenSSL 3's reason codes (`sslerr.h`); the mapping itself is
+//! [`polytls_ossl_common::Library::map`].
 
-use openssl::ssl::ErrorCode;
-use polytls_ossl_common::{Code, Failure, Library, Reasons};
+use polytls_ossl_common::{Library, Reasons};
 
 /// OpenSSL 3 for the shared mapping.
 pub(crate) static LIBRARY: Library = Library {
@@ -25,31 +24,3 @@ pub(crate) static LIBRARY: Library = Library {
         unexpected_eof: Some(294),
     },
 };
-
-/// What the shared mapping needs to know about `e`.
-pub(crate) fn failure(e: &openssl::ssl::Error) -> Failure {
-    let code = e.code();
-    Failure {
-        code: if code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE {
-            Code::WouldBlock
-        } else if code == ErrorCode::ZERO_RETURN {
-            Code::ZeroReturn
-        } else if code == ErrorCode::SYSCALL {
-            Code::Syscall
-        } else if code == ErrorCode::SSL {
-            Code::Ssl
-        } else {
-            Code::Other
-        },
-        io_error: e.io_error().is_some(),
-        reasons: e
-            .ssl_error()
-            .map(|s| {
-                s.errors()
-                    .iter()
-                    .map(|x| (x.library_code(), x.reason_code()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
-}

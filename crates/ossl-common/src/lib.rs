@@ -20,6 +20,7 @@ mod backend;
 pub mod context;
 pub mod crl;
 mod errors;
+mod forward;
 pub mod resume;
 mod session;
 
