@@ -18,10 +18,15 @@ use crate::NAME;
 
 /// Attaches a session, serialized by this client context, to `ssl`.
 ///
-/// The DER comes only from this context's cache, or from a
-/// `ResumptionState` that `polytls-api` checked belongs to this context
-/// (same context in this process; same backend and verification settings
-/// when restored from bytes) and to this server name.
+/// Soundness rests only on the session being decoded here from DER, so it
+/// belongs to no context (the SAFETY comment below). Where the DER comes
+/// from is a matter of correctness, not of memory safety: through
+/// `ClientDriver::connect` (the family's `OsslClientContext`) it comes only
+/// from this context's cache, or from a `ResumptionState` that
+/// `polytls-api` checked belongs to this context (same context in this
+/// process; same backend and verification settings when restored from
+/// bytes) and to this server name. A caller of `Binding::client` that
+/// passes other bytes can only offer a session the server will not resume.
 pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
     let session = SslSession::from_der(der).map_err(|e| {
         Error::config(

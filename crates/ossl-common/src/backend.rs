@@ -23,8 +23,11 @@ pub trait Binding: ContextDriver {
     fn library_version() -> String;
 
     /// A client connection on `ctx`: the SNI and name check of `target`,
-    /// the `slot` its new sessions go to, and `session` (DER, made by this
-    /// context) attached for resumption — the audited module.
+    /// the `slot` its new sessions go to, and `session` attached for
+    /// resumption (the audited module). Implementor API: polytls calls it
+    /// from [`OsslClientContext`]'s `connect`, with DER this context made or
+    /// that `polytls-api` checked belongs to it; other bytes are sound but
+    /// offer a session the server will not resume.
     fn client(
         ctx: &Self::Context,
         target: Target<'_>,

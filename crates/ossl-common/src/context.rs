@@ -201,7 +201,9 @@ pub trait ContextDriver: Sized + Send + Sync + 'static {
     fn disable_all_tickets(b: &mut Self::Builder) -> std::result::Result<(), String>;
     /// No tickets (`SSL_OP_NO_TICKET`): TLS 1.2 session IDs only.
     fn disable_tickets(b: &mut Self::Builder);
-    /// The ticket keys (the audited module).
+    /// The ticket keys (the audited module). When
+    /// [`Gaps::ticket_key_rotation`] is `Some`, the policy calls it only
+    /// with one key; a library without rotation uses the first.
     fn set_ticket_keys(b: &mut Self::Builder, keys: &TicketKeys) -> Result<()>;
     /// The most early data a server accepts; only called when
     /// [`Gaps::server_early_data`] is `None`.

@@ -28,7 +28,7 @@
 /// }
 /// ```
 ///
-/// The shared items need `polytls_api` among the crate's dependencies.
+/// `$k` is the binding crate's name as the invoking crate depends on it.
 #[macro_export]
 macro_rules! rust_openssl_binding {
     (
@@ -65,11 +65,11 @@ macro_rules! rust_openssl_binding {
 
             fn set_versions(
                 b: &mut Self::Builder,
-                min: polytls_api::ProtocolVersion,
-                max: polytls_api::ProtocolVersion,
+                min: $crate::__api::ProtocolVersion,
+                max: $crate::__api::ProtocolVersion,
             ) -> ::std::result::Result<(), String> {
                 let version = |v| match v {
-                    polytls_api::ProtocolVersion::Tls12 => $k::ssl::SslVersion::TLS1_2,
+                    $crate::__api::ProtocolVersion::Tls12 => $k::ssl::SslVersion::TLS1_2,
                     _ => $k::ssl::SslVersion::TLS1_3,
                 };
                 b.set_min_proto_version(Some(version(min)))
@@ -94,13 +94,13 @@ macro_rules! rust_openssl_binding {
                 b.set_sigalgs_list(list).map_err(|e| e.to_string())
             }
 
-            fn set_key_log(b: &mut Self::Builder, log: ::std::sync::Arc<dyn polytls_api::KeyLog>) {
+            fn set_key_log(b: &mut Self::Builder, log: ::std::sync::Arc<dyn $crate::__api::KeyLog>) {
                 b.set_keylog_callback(move |_, line| log.log_line(line));
             }
 
             fn set_identity(
                 b: &mut Self::Builder,
-                chain: &[polytls_api::CertificateDer<'static>],
+                chain: &[$crate::__api::CertificateDer<'static>],
                 key: &[u8],
             ) -> ::std::result::Result<(), $crate::context::IdentityError> {
                 use $crate::context::IdentityError;
@@ -176,7 +176,7 @@ macro_rules! rust_openssl_binding {
 
             fn set_sni(
                 b: &mut Self::Builder,
-                selector: polytls_api::SniSelector,
+                selector: $crate::__api::SniSelector,
                 contexts: Vec<Self::Context>,
             ) {
                 b.set_servername_callback(move |ssl, _| {
@@ -235,13 +235,13 @@ macro_rules! rust_openssl_binding {
                 target: $crate::context::Target<'_>,
                 slot: Option<::std::sync::Arc<$crate::resume::Slot>>,
                 session: Option<&[u8]>,
-            ) -> polytls_api::Result<Self::Driver> {
+            ) -> $crate::__api::Result<Self::Driver> {
                 use $crate::context::Check;
                 let name = <Self as $crate::ContextDriver>::NAME;
                 let fail = |what: &'static str| {
                     move |e: $k::error::ErrorStack| {
-                        polytls_api::Error::config(
-                            polytls_api::ConfigErrorKind::Rejected,
+                        $crate::__api::Error::config(
+                            $crate::__api::ConfigErrorKind::Rejected,
                             format!("{name}: {what}: {e}"),
                         )
                     }
@@ -260,7 +260,7 @@ macro_rules! rust_openssl_binding {
                 }
                 if let Some(slot) = slot {
                     let index = slot_index().map_err(|e| {
-                        polytls_api::Error::other(
+                        $crate::__api::Error::other(
                             format!("{name}: no ex_data index"),
                             ::std::io::Error::other(e),
                         )
@@ -273,10 +273,10 @@ macro_rules! rust_openssl_binding {
                 $new_driver(ssl, $crate::context::Role::Client)
             }
 
-            fn server(ctx: &Self::Context) -> polytls_api::Result<Self::Driver> {
+            fn server(ctx: &Self::Context) -> $crate::__api::Result<Self::Driver> {
                 let ssl = $k::ssl::Ssl::new(ctx).map_err(|e| {
                     let name = <Self as $crate::ContextDriver>::NAME;
-                    polytls_api::Error::other(format!("{name}: SSL_new"), e)
+                    $crate::__api::Error::other(format!("{name}: SSL_new"), e)
                 })?;
                 $new_driver(ssl, $crate::context::Role::Server)
             }
@@ -328,10 +328,14 @@ macro_rules! rust_openssl_accessors {
             self.ssl_ref().map_or(0, |s| s.pending())
         }
 
-        fn version(&self) -> Option<polytls_api::ProtocolVersion> {
+        fn version(&self) -> Option<$crate::__api::ProtocolVersion> {
             match self.ssl_ref()?.version2()? {
-                v if v == $k::ssl::SslVersion::TLS1_3 => Some(polytls_api::ProtocolVersion::Tls13),
-                v if v == $k::ssl::SslVersion::TLS1_2 => Some(polytls_api::ProtocolVersion::Tls12),
+                v if v == $k::ssl::SslVersion::TLS1_3 => {
+                    Some($crate::__api::ProtocolVersion::Tls13)
+                }
+                v if v == $k::ssl::SslVersion::TLS1_2 => {
+                    Some($crate::__api::ProtocolVersion::Tls12)
+                }
                 _ => None,
             }
         }
@@ -346,12 +350,12 @@ macro_rules! rust_openssl_accessors {
                 .map(str::to_owned)
         }
 
-        fn peer_certificate(&self) -> Option<polytls_api::CertificateDer<'static>> {
+        fn peer_certificate(&self) -> Option<$crate::__api::CertificateDer<'static>> {
             let cert = self.ssl_ref()?.peer_certificate()?;
             cert.to_der().ok().map(Into::into)
         }
 
-        fn peer_cert_chain(&self) -> Vec<polytls_api::CertificateDer<'static>> {
+        fn peer_cert_chain(&self) -> Vec<$crate::__api::CertificateDer<'static>> {
             self.ssl_ref()
                 .and_then(|s| s.peer_cert_chain())
                 .map(|c| {
@@ -376,23 +380,23 @@ macro_rules! rust_openssl_accessors {
             out: &mut [u8],
             label: &[u8],
             context: Option<&[u8]>,
-        ) -> polytls_api::Result<()> {
+        ) -> $crate::__api::Result<()> {
             let name = <Self as $crate::SslDriver>::library().name;
             let label = ::std::str::from_utf8(label).map_err(|_| {
-                polytls_api::Error::unsupported(
+                $crate::__api::Error::unsupported(
                     name,
-                    polytls_api::Capability::KeyingMaterialExport,
+                    $crate::__api::Capability::KeyingMaterialExport,
                     format!("the {name} binding takes exporter labels as UTF-8 text"),
                 )
             })?;
             let ssl = self.ssl_ref().ok_or_else(|| {
-                polytls_api::Error::other(
+                $crate::__api::Error::other(
                     format!("{name}: exporter"),
                     ::std::io::Error::other("the connection is not ready"),
                 )
             })?;
             ssl.export_keying_material(out, label, context)
-                .map_err(|e| polytls_api::Error::other(format!("{name}: exporter failed"), e))
+                .map_err(|e| $crate::__api::Error::other(format!("{name}: exporter failed"), e))
         }
     };
 }

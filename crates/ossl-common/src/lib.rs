@@ -29,6 +29,10 @@ pub use context::ContextDriver;
 pub use errors::{Code, Failure, Library, Reasons};
 pub use session::{OsslSession, SslDriver};
 
+/// The API crate, for the forwarding macros (`$crate::__api`).
+#[doc(hidden)]
+pub use polytls_api as __api;
+
 use polytls_api::{
     check_pins, CertificateDer, CertificateError as Cert, CipherSuite, ProtocolVersion, SpkiPin,
 };
