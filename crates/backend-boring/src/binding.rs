@@ -3,7 +3,6 @@
 //! rest is the family's shared rust-openssl forwarding.
 
 use boring::ssl::{Ssl, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode};
-use boring::x509::verify::X509VerifyFlags;
 use boring::x509::X509VerifyError;
 use polytls_api::{Result, TicketKeys};
 use polytls_ossl_common::context::{Gaps, Role};
@@ -51,10 +50,7 @@ polytls_ossl_common::rust_openssl_binding! {
         }
 
         fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {
-            let mut set = X509VerifyFlags::empty();
-            set.set(X509VerifyFlags::CRL_CHECK, flags.check);
-            set.set(X509VerifyFlags::CRL_CHECK_ALL, flags.check_all);
-            b.cert_store_mut().set_flags(set);
+            b.cert_store_mut().set_flags(crl_flags(flags));
             Ok(())
         }
 

@@ -3,7 +3,6 @@
 //! rest is the family's shared rust-openssl forwarding.
 
 use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslStream};
-use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::X509VerifyResult;
 use polytls_api::memio::MemIo;
 use polytls_api::{Error, Result, TicketKeys};
@@ -67,10 +66,9 @@ polytls_ossl_common::rust_openssl_binding! {
         }
 
         fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {
-            let mut set = X509VerifyFlags::empty();
-            set.set(X509VerifyFlags::CRL_CHECK, flags.check);
-            set.set(X509VerifyFlags::CRL_CHECK_ALL, flags.check_all);
-            b.cert_store_mut().set_flags(set).map_err(|e| e.to_string())
+            b.cert_store_mut()
+                .set_flags(crl_flags(flags))
+                .map_err(|e| e.to_string())
         }
 
         fn set_server_cache(b: &mut SslContextBuilder, size: usize) {

@@ -53,6 +53,15 @@ macro_rules! rust_openssl_binding {
                 .clone()
         }
 
+        /// The store flags of a CRL policy.
+        fn crl_flags(flags: $crate::crl::CrlFlags) -> $k::x509::verify::X509VerifyFlags {
+            use $k::x509::verify::X509VerifyFlags as Flags;
+            let mut set = Flags::empty();
+            set.set(Flags::CRL_CHECK, flags.check);
+            set.set(Flags::CRL_CHECK_ALL, flags.check_all);
+            set
+        }
+
         impl $crate::ContextDriver for $lib {
             type Builder = $k::ssl::SslContextBuilder;
             type Context = $k::ssl::SslContext;
