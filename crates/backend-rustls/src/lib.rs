@@ -68,7 +68,25 @@ impl Backend for Rustls {
                 .iter()
                 .any(|c| u16::from(c.suite()) == s.code()),
             Capability::ResumptionExport => false,
-            _ => true,
+            Capability::Version(_)
+            | Capability::Ed25519
+            | Capability::Rsa4096
+            | Capability::Resumption
+            | Capability::ClientResumption
+            | Capability::TicketKeys
+            | Capability::TicketKeyRotation
+            | Capability::ResumptionLifetime
+            | Capability::Tls12SessionIds
+            | Capability::ClientEarlyData
+            | Capability::ServerEarlyData
+            | Capability::KeyingMaterialExport
+            | Capability::KeyLog
+            | Capability::SniIdentities
+            | Capability::ClientAuth
+            | Capability::Pinning => true,
+            // `Capability` is non-exhaustive: one this match does not name
+            // is refused until it is answered, never silently claimed.
+            _ => false,
         }
     }
 
