@@ -26,11 +26,11 @@ enum Conn {
 }
 
 /// A failed BoringSSL call, owned (the boring crate's error stays with the
-/// stream during the handshake), with the accessors of `boring::ssl::Error`.
-#[derive(Debug)]
+/// stream during the handshake), read the way `boring::ssl::Error` is.
+#[derive(Debug, Clone)]
 pub struct BoringError {
     code: ErrorCode,
-    io_error: Option<std::io::Error>,
+    io_error: Option<std::io::ErrorKind>,
     stack: Option<boring::error::ErrorStack>,
     text: String,
 }
@@ -39,9 +39,8 @@ impl BoringError {
     fn from_ssl(e: &boring::ssl::Error) -> Self {
         Self {
             code: e.code(),
-            io_error: e
-                .io_error()
-                .map(|io| std::io::Error::new(io.kind(), io.to_string())),
+            // The kind only: nothing allocated on the `WouldBlock` path.
+            io_error: e.io_error().map(std::io::Error::kind),
             stack: e.ssl_error().cloned(),
             text: e.to_string(),
         }
@@ -52,9 +51,9 @@ impl BoringError {
         self.code
     }
 
-    /// The transport's error, if that was the cause.
-    pub fn io_error(&self) -> Option<&std::io::Error> {
-        self.io_error.as_ref()
+    /// The kind of the transport's error, if that was the cause.
+    pub fn io_error(&self) -> Option<std::io::ErrorKind> {
+        self.io_error
     }
 
     /// The library's error queue, if it had one.
