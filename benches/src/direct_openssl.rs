@@ -7,7 +7,6 @@ use openssl::ssl::{
     SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509;
-use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::memio::MemIo;
 use polytls_api::ProtocolVersion;
 use polytls_conformance::pki::pki;
@@ -69,10 +68,17 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
     b.set_max_proto_version(Some(v)).expect("max");
     let groups = p.group.map_or("X25519:P-256", |g| g.openssl_name());
     b.set_groups_list(groups).expect("groups");
-    // The signature algorithms polytls offers, so both sides negotiate alike.
-    let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
-    b.set_sigalgs_list(&sigalgs.join(":")).expect("sigalgs");
-    b.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
+    // The signature algorithms polytls offers, so both sides negotiate alike
+    // (the crate binds the list for OpenSSL only; AWS-LC signs with the
+    // same ECDSA P-256 scheme by default).
+    #[cfg(not(feature = "aws-lc"))]
+    {
+        use polytls_api::defaults::SIGNATURE_SCHEMES;
+        let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
+        b.set_sigalgs_list(&sigalgs.join(":")).expect("sigalgs");
+        b.set_options(SslOptions::NO_COMPRESSION);
+    }
+    b.set_options(SslOptions::NO_RENEGOTIATION);
     match p.suite {
         Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),
         None => b
@@ -85,6 +91,7 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
     if !p.resumption {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
         b.set_options(SslOptions::NO_TICKET);
+        #[cfg(not(feature = "aws-lc"))]
         b.set_num_tickets(0).expect("tickets");
     }
 }

@@ -172,7 +172,7 @@ impl Primitives for AwsLc {
 /// The public-key operations on an OpenSSL-API binding (`openssl` or
 /// `boring`: the same calls under each crate's name), given how that crate
 /// generates an X25519 key.
-#[cfg(any(feature = "openssl", feature = "boring"))]
+#[cfg(any(feature = "openssl", feature = "boring", feature = "aws-lc"))]
 macro_rules! ossl_ops {
     ($lib:ident, $x25519:expr, $op:expr) => {{
         use $lib::derive::Deriver;
@@ -250,13 +250,13 @@ macro_rules! ossl_ops {
     }};
 }
 
-/// OpenSSL's EVP: the AEAD on one cipher context re-keyed only by its IV
-/// per record, as libssl does.
-#[cfg(feature = "openssl")]
+/// OpenSSL's EVP (or AWS-LC's, through the same crate): the AEAD on one
+/// cipher context re-keyed only by its IV per record, as libssl does.
+#[cfg(any(feature = "openssl", feature = "aws-lc"))]
 #[derive(Debug, Default)]
 pub struct OpenSsl;
 
-#[cfg(feature = "openssl")]
+#[cfg(any(feature = "openssl", feature = "aws-lc"))]
 impl Primitives for OpenSsl {
     fn sealer(&self, aead: &str) -> Sealer<'_> {
         use openssl::cipher::Cipher;

@@ -1,6 +1,7 @@
 //! # polytls-bench — one harness, every backend, with direct baselines
 //!
-//! Each bench binary (`benches/rustls.rs`, `openssl.rs`, `boring.rs`) calls
+//! Each bench binary (`benches/rustls.rs`, `openssl.rs`, `boring.rs`,
+//! `aws-lc.rs`) calls
 //! [`run`] with its backend and a factory for the same connections made with
 //! the library directly (no polytls). Everything is in memory on one thread;
 //! the client's and the server's work are timed separately
@@ -17,6 +18,10 @@
 #[cfg(all(feature = "openssl", feature = "boring"))]
 compile_error!("enable one of the `openssl` and `boring` features, not both");
 
+// The `openssl` crate links one library per build (Cargo unifies features).
+#[cfg(all(feature = "aws-lc", any(feature = "openssl", feature = "boring")))]
+compile_error!("enable one of the `openssl`, `boring` and `aws-lc` features");
+
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, Throughput};
@@ -30,7 +35,8 @@ use polytls_conformance::pki::{pki, KeyType, Leaf};
 pub mod count;
 #[cfg(feature = "boring")]
 pub mod direct_boring;
-#[cfg(feature = "openssl")]
+/// The `openssl` crate directly: over OpenSSL, or over AWS-LC.
+#[cfg(any(feature = "openssl", feature = "aws-lc"))]
 pub mod direct_openssl;
 pub mod direct_rustls;
 pub mod floor;

@@ -14,6 +14,9 @@ fn backends() -> Vec<&'static str> {
     if cfg!(feature = "boring") {
         b.push("boring");
     }
+    if cfg!(feature = "aws-lc") {
+        b.push("aws-lc");
+    }
     b
 }
 

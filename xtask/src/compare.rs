@@ -1,5 +1,5 @@
 //! `cargo xtask compare`: runs the per-backend bench binaries as separate
-//! processes (never OpenSSL with BoringSSL in one binary), then reads
+//! processes (one OpenSSL-family library per binary), then reads
 //! criterion's results and prints one table: median through polytls, the
 //! same case driven directly (no polytls) and the ratio, and the share of
 //! this machine's crypto floor. Writes `target/polytls-report/` (JSON, HTML).
@@ -19,6 +19,7 @@ const RUNNERS: &[(&str, &[&str], &str)] = &[
     ("rustls", &[], "rustls"),
     ("openssl", &["--features", "openssl"], "openssl"),
     ("boring", &["--features", "boring"], "boring"),
+    ("aws-lc", &["--features", "aws-lc"], "aws-lc"),
 ];
 
 /// How long each benchmark measures.
@@ -69,10 +70,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
         return Err("--quick and --full contradict each other: pick one".into());
     }
     o.quick = o.mode == Mode::Quick;
-    for b in &o.backends {
-        if !["rustls", "openssl", "boring"].contains(&b.as_str()) {
-            return Err(format!("unknown backend {b:?}: rustls, openssl or boring"));
-        }
+    for b in &mut o.backends {
+        *b = crate::backends::get(b)?.name.to_owned();
     }
     Ok(o)
 }

@@ -39,7 +39,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             "--backend" => {
                 o.backend = it
                     .next()
-                    .ok_or("--backend needs openssl or boring")?
+                    .ok_or("--backend needs openssl, boring or aws-lc")?
                     .clone()
             }
             "--target" => o
@@ -53,16 +53,14 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             }
             other => {
                 return Err(format!(
-                "unknown option {other:?} (use --backend openssl|boring, --target T, --seconds N)"
+                "unknown option {other:?} (use --backend openssl|boring|aws-lc, --target T, --seconds N)"
             ))
             }
         }
     }
-    if !["openssl", "boring"].contains(&o.backend.as_str()) {
-        return Err(format!(
-            "--backend {:?}: openssl or boring (rustls runs in both)",
-            o.backend
-        ));
+    o.backend = crate::backends::get(&o.backend)?.name.to_owned();
+    if o.backend == "rustls" {
+        return Err("--backend: openssl, boring or aws-lc (rustls runs in each)".into());
     }
     for t in &o.targets {
         if !TARGETS.contains(&t.as_str()) {

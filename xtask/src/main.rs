@@ -4,6 +4,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod backends;
 mod bogo;
 mod compare;
 mod diff;
@@ -16,16 +17,21 @@ mod tunnel_bench;
 
 /// The packages linted and tested together in one cargo invocation, with
 /// the features they are built with. OpenSSL and BoringSSL never share a
-/// binary, so there are two such worlds: rustls + OpenSSL, and rustls +
-/// BoringSSL. Within a world cargo unifies features once, so every
+/// binary, AWS-LC's libssl clashes with BoringSSL's too, and the `openssl`
+/// crate links either OpenSSL or AWS-LC for a whole build, so there are three
+/// such worlds: rustls + OpenSSL, rustls + BoringSSL, rustls + AWS-LC. Within a world cargo unifies features once, so every
 /// dependency (aws-lc-sys, BoringSSL) is built once, not per package.
-struct World {
+pub(crate) struct World {
     name: &'static str,
     packages: &'static [&'static str],
     args: &'static [&'static str],
+    /// The interop peer binary of this world (rustls and its libraries).
+    pub(crate) peer_binary: &'static str,
+    /// The BoGo shim binary of this world.
+    pub(crate) shim_binary: &'static str,
 }
 
-const WORLDS: &[World] = &[
+pub(crate) static WORLDS: &[World] = &[
     World {
         name: "rustls + OpenSSL",
         packages: &[
@@ -53,6 +59,8 @@ const WORLDS: &[World] = &[
              polytls-hyper/openssl,polytls-listener/openssl,polytls-listener/axum,\
              polytls-listener/tonic,polytls-postgres/openssl",
         ],
+        peer_binary: "polytls-peer-openssl",
+        shim_binary: "polytls-bogo-shim-openssl",
     },
     World {
         name: "rustls + BoringSSL",
@@ -77,6 +85,34 @@ const WORLDS: &[World] = &[
              polytls-listener/boring,polytls-listener/axum,polytls-listener/tonic,\
              polytls-postgres/boring",
         ],
+        peer_binary: "polytls-peer-boring",
+        shim_binary: "polytls-bogo-shim-boring",
+    },
+    // AWS-LC's libssl symbols are not prefixed (aws-lc-sys 0.41 prefixes
+    // only libcrypto's): 556 `SSL_*` symbols clash with BoringSSL's at link
+    // time, so AWS-LC has a world of its own. The integrations (hyper,
+    // listener, postgres) are tested in the other two worlds: their code is
+    // backend-generic and AWS-LC passes the same conformance suite.
+    World {
+        name: "rustls + AWS-LC",
+        packages: &[
+            "polytls-aws-lc",
+            "polytls",
+            "polytls-cli",
+            "polytls-peer",
+            "polytls-bench",
+            "polytls-fuzz-targets",
+            "polytls-bogo-shim",
+        ],
+        args: &[
+            "--no-default-features",
+            "--features",
+            "polytls/rustls,polytls/tokio,polytls/futures-io,polytls/aws-lc,polytls-cli/aws-lc,\
+             polytls-peer/aws-lc,polytls-bogo-shim/aws-lc,polytls-bench/aws-lc,\
+             polytls-fuzz-targets/aws-lc",
+        ],
+        peer_binary: "polytls-peer-aws-lc",
+        shim_binary: "polytls-bogo-shim-aws-lc",
     },
 ];
 
@@ -274,6 +310,7 @@ const PUBLISHED: &[&str] = &[
     "polytls-ossl-common",
     "polytls-openssl",
     "polytls-boring",
+    "polytls-aws-lc",
     "polytls",
     "polytls-hyper",
     "polytls-listener",
@@ -324,7 +361,8 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
     // the facade is also built with rustls alone, and with each
     // OpenSSL-family library without rustls).
     phases.run("downstream example, one backend per build", || {
-        for feature in ["rustls", "openssl", "boring"] {
+        for backend in backends::BACKENDS {
+            let feature = backend.feature();
             cargo_test(
                 &[
                     "test",
@@ -355,7 +393,7 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
             subset: true,
             ..bogo::Options::default()
         };
-        for backend in BOGO_BACKENDS {
+        for backend in backends::names() {
             let counts = bogo::run_backend(&runner, &shim_path(backend)?, backend, &opts)?;
             bogo::print(backend, &counts);
             totals.passed += counts.passed;
@@ -375,16 +413,9 @@ fn run_tests(phases: &mut Phases, totals: &mut Totals) -> Result<(), String> {
     Ok(())
 }
 
-/// The backends BoGo runs on, each with the shim binary that holds it.
-const BOGO_BACKENDS: &[&str] = &["rustls", "openssl", "boring"];
-
-/// The shim binary for `backend` (rustls is in both).
+/// The shim binary for `backend`: its world's.
 fn shim_path(backend: &str) -> Result<std::path::PathBuf, String> {
-    let bin = match backend {
-        "boring" => "polytls-bogo-shim-boring",
-        "rustls" | "openssl" => "polytls-bogo-shim-openssl",
-        other => return Err(format!("no BoGo shim for backend {other:?}")),
-    };
+    let bin = backends::get(backend)?.world().shim_binary;
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
     let triple = host_triple()?;
     let path = std::path::Path::new(&target)
@@ -404,27 +435,20 @@ fn bogo_command(args: &[String]) -> Result<(), String> {
         std::env::set_var("CARGO_BUILD_TARGET", host_triple()?);
     }
     let backends: Vec<String> = if opts.backends.is_empty() {
-        BOGO_BACKENDS.iter().map(|b| b.to_string()).collect()
+        backends::names().iter().map(|b| b.to_string()).collect()
     } else {
         opts.backends.clone()
     };
-    for (bin, features) in [
-        ("polytls-bogo-shim-openssl", "polytls-bogo-shim/openssl"),
-        ("polytls-bogo-shim-boring", "polytls-bogo-shim/boring"),
-    ] {
+    // Each wanted world's shim, built with the world's features (the same
+    // artifacts `cargo xtask test` builds).
+    for world in WORLDS {
         let wanted = backends
             .iter()
-            .any(|b| (b == "boring") == bin.ends_with("-boring"));
+            .any(|b| backends::get(b).is_ok_and(|b| b.world().name == world.name));
         if wanted {
-            cargo(&[
-                "build",
-                "--package",
-                "polytls-bogo-shim",
-                "--features",
-                features,
-                "--bin",
-                bin,
-            ])?;
+            let mut args = world.command("build");
+            args.extend(["--bin", world.shim_binary]);
+            cargo(&args)?;
         }
     }
     let runner = bogo::runner()?;

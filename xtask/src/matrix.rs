@@ -1,5 +1,6 @@
 //! `cargo xtask matrix`: every client backend × every server backend, each
-//! pair across two processes (OpenSSL and BoringSSL cannot share one), over
+//! pair across two processes (OpenSSL cannot share one with BoringSSL or
+//! AWS-LC), over
 //! loopback TCP. Prints a table (rows: client, columns: server, cells:
 //! passed/total) and fails if any cell has a failure.
 
@@ -21,15 +22,15 @@ const SCENARIOS: &[(&str, &str, &str)] = &[
     ("1.3", "ecdsa", "resume"),
 ];
 
-/// The backends, from polytls' one registry.
+/// The backends, from the xtask's one list.
 fn backends() -> Vec<&'static str> {
-    polytls_api::registry::names()
+    crate::backends::names()
 }
 
-/// The peer binary holding `backend` (and rustls), from the registry.
+/// The peer binary holding `backend` (and rustls): its world's.
 fn peer_for(target: &Path, backend: &str) -> PathBuf {
     let bin =
-        polytls_api::registry::lookup(backend).map_or("polytls-peer-openssl", |b| b.peer_binary);
+        crate::backends::get(backend).map_or("polytls-peer-openssl", |b| b.world().peer_binary);
     // Under `cargo xtask test` the build has an explicit target triple.
     match std::env::var_os("CARGO_BUILD_TARGET") {
         Some(triple) => target.join(triple).join("debug").join(bin),
@@ -154,26 +155,10 @@ fn run_one(
 
 /// Builds the peer binaries, then runs the matrix.
 pub(crate) fn run(cargo: &dyn Fn(&[&str]) -> Result<(), String>) -> Result<(), String> {
-    let mut peers: Vec<&str> = polytls_api::registry::BACKENDS
-        .iter()
-        .map(|b| b.peer_binary)
-        .collect();
-    peers.dedup();
-    for peer in peers {
-        let backend = polytls_api::registry::BACKENDS
-            .iter()
-            .rev()
-            .find(|b| b.peer_binary == peer)
-            .map_or("openssl", |b| b.feature);
-        cargo(&[
-            "build",
-            "--package",
-            "polytls-peer",
-            "--features",
-            backend,
-            "--bin",
-            peer,
-        ])?;
+    for world in crate::WORLDS {
+        let mut args = world.command("build");
+        args.extend(["--bin", world.peer_binary]);
+        cargo(&args)?;
     }
     run_built()
 }

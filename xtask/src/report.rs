@@ -96,9 +96,6 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The order backends are shown in.
-const BACKENDS: &[&str] = &["rustls", "openssl", "boring"];
-
 /// One summary line: a family and, per backend, its time relative to the
 /// best backend (`None`: not run) and whether some of its cases are n/a.
 struct SummaryLine {
@@ -177,9 +174,8 @@ impl Report {
 
     /// Backends that appear in the run, in the usual order.
     fn backends(&self) -> Vec<&'static str> {
-        BACKENDS
-            .iter()
-            .copied()
+        crate::backends::names()
+            .into_iter()
             .filter(|b| {
                 self.rows.iter().any(|r| r.backend == *b)
                     || self

@@ -223,10 +223,12 @@ fn start(who: &str, bins: &Bins, dir: &Path, echo: u16, guard: &mut Guard) -> Re
 /// nginx's stream module as Debian installs it (`libnginx-mod-stream`).
 const NGINX_STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
 
-/// The polytls binaries: one per OpenSSL-family library (rustls is in both).
+/// The polytls binaries, one per world: rustls with OpenSSL, BoringSSL or
+/// AWS-LC.
 struct Bins {
     openssl: PathBuf,
     boring: PathBuf,
+    aws_lc: PathBuf,
 }
 
 impl Bins {
@@ -234,6 +236,7 @@ impl Bins {
         match backend {
             "rustls" | "openssl" => Ok(&self.openssl),
             "boring" => Ok(&self.boring),
+            "aws-lc" => Ok(&self.aws_lc),
             other => Err(format!("no polytls binary for {other}")),
         }
     }
@@ -280,7 +283,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Everyone in the table, in order.
-const CONTENDERS: [&str; 7] = [
+const CONTENDERS: [&str; 8] = [
     "stunnel",
     "nginx",
     "haproxy",
@@ -288,6 +291,7 @@ const CONTENDERS: [&str; 7] = [
     "polytls-rustls-x25519",
     "polytls-openssl",
     "polytls-boring",
+    "polytls-aws-lc",
 ];
 
 pub(crate) fn run(
@@ -298,7 +302,7 @@ pub(crate) fn run(
     let dir: PathBuf = target.join("polytls-tunnel-bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    // rustls + BoringSSL first (kept under another name), then the default
+    // rustls + BoringSSL and rustls + AWS-LC first (kept under other names), then the default
     // rustls + OpenSSL build: one binary never holds both libraries.
     cargo(&[
         "build",
@@ -317,6 +321,18 @@ pub(crate) fn run(
         "--release",
         "--package",
         "polytls-cli",
+        "--no-default-features",
+        "--features",
+        "aws-lc",
+    ])?;
+    let aws_lc = dir.join("polytls-aws-lc");
+    std::fs::copy(target.join("release").join("polytls"), &aws_lc)
+        .map_err(|e| format!("copying the AWS-LC build: {e}"))?;
+    cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "polytls-cli",
         "--package",
         "polytls-loadgen",
     ])?;
@@ -325,6 +341,7 @@ pub(crate) fn run(
     let bins = Bins {
         openssl: bin.clone(),
         boring,
+        aws_lc,
     };
     let status = Command::new(&bin)
         .args([
@@ -395,7 +412,7 @@ pub(crate) fn run(
     }
     table.push_str(
         "key exchange: polytls rows use polytls' default, the X25519MLKEM768 hybrid where the \
-library has it (rustls, BoringSSL; OpenSSL 3.0 has not, so polytls-openssl uses X25519); \
+library has it (rustls, BoringSSL, AWS-LC; OpenSSL 3.0 has not, so polytls-openssl uses X25519); \
 polytls-rustls-x25519 uses X25519 alone, like stunnel, nginx and HAProxy on this \
 machine's OpenSSL 3.0\n",
     );

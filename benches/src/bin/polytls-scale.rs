@@ -75,8 +75,10 @@ fn with_backend(name: &str, f: &dyn Fn(&dyn Dispatch) -> Result<(), String>) -> 
         "openssl" => f(&polytls_openssl::OpenSsl),
         #[cfg(feature = "boring")]
         "boring" => f(&polytls_boring::Boring),
+        #[cfg(feature = "aws-lc")]
+        "aws-lc" => f(&polytls_aws_lc::AwsLc),
         other => Err(format!(
-            "backend {other:?} is not in this build (rustls{}{})",
+            "backend {other:?} is not in this build (rustls{}{}{})",
             if cfg!(feature = "openssl") {
                 ", openssl"
             } else {
@@ -84,6 +86,11 @@ fn with_backend(name: &str, f: &dyn Fn(&dyn Dispatch) -> Result<(), String>) -> 
             },
             if cfg!(feature = "boring") {
                 ", boring"
+            } else {
+                ""
+            },
+            if cfg!(feature = "aws-lc") {
+                ", aws-lc"
             } else {
                 ""
             }

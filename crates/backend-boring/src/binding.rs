@@ -18,6 +18,7 @@ polytls_ossl_common::rust_openssl_binding! {
     binding: boring,
     library: BoringLibrary,
     pin_error: Err(X509VerifyError::APPLICATION_VERIFICATION),
+    extra_options: [NO_COMPRESSION],
     new_driver: new_driver,
     attach_session: crate::ffi::attach_session,
     context: {
@@ -47,6 +48,10 @@ polytls_ossl_common::rust_openssl_binding! {
 
         fn set_groups(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
             b.set_curves_list(list).map_err(|e| e.to_string())
+        }
+
+        fn set_sigalgs(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
+            b.set_sigalgs_list(list).map_err(|e| e.to_string())
         }
 
         fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {

@@ -2,30 +2,20 @@
 //! (`polytls_ossl_common::context`): what OpenSSL does its own way; the
 //! rest is the family's shared rust-openssl forwarding.
 
-use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslStream};
+use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode};
 use openssl::x509::X509VerifyResult;
-use polytls_api::memio::MemIo;
-use polytls_api::{Error, Result, TicketKeys};
+use polytls_api::{Result, TicketKeys};
 use polytls_ossl_common::context::{Gaps, Role};
 use polytls_ossl_common::crl::CrlFlags;
 
 use crate::{OpenSslDriver, OpenSslLibrary, NAME};
 
-fn new_driver(mut ssl: Ssl, role: Role) -> Result<OpenSslDriver> {
-    match role {
-        Role::Client => ssl.set_connect_state(),
-        Role::Server => ssl.set_accept_state(),
-    }
-    let stream = SslStream::new(ssl, MemIo::new())
-        .map_err(|e| Error::other(format!("{NAME}: cannot create a session"), e))?;
-    Ok(OpenSslDriver { stream })
-}
-
 polytls_ossl_common::rust_openssl_binding! {
     binding: openssl,
     library: OpenSslLibrary,
     pin_error: X509VerifyResult::APPLICATION_VERIFICATION,
-    new_driver: new_driver,
+    extra_options: [NO_COMPRESSION],
+    new_driver: OpenSslDriver::start,
     attach_session: crate::ffi::attach_session,
     context: {
         const NAME: &'static str = NAME;
@@ -63,6 +53,10 @@ polytls_ossl_common::rust_openssl_binding! {
 
         fn set_groups(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
             b.set_groups_list(list).map_err(|e| e.to_string())
+        }
+
+        fn set_sigalgs(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
+            b.set_sigalgs_list(list).map_err(|e| e.to_string())
         }
 
         fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {

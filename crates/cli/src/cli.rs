@@ -8,7 +8,7 @@ use crate::logging::LogFormat;
 use crate::serve::ServeArgs;
 use crate::tunnel::TunnelArgs;
 
-/// TLS on rustls, OpenSSL or BoringSSL through one tool: dev certificates,
+/// TLS on rustls, OpenSSL, BoringSSL or AWS-LC through one tool: dev certificates,
 /// a test server and client, and a mutual-TLS tunnel.
 #[derive(Parser, Debug)]
 #[command(name = "polytls", version, propagate_version = true)]

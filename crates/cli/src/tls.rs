@@ -19,7 +19,7 @@ use crate::error::{CliError, Context, Result};
 #[derive(clap::Args, Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsOpts {
-    /// Backend: rustls, openssl or boring (default: $POLYTLS_BACKEND, else rustls).
+    /// Backend: rustls, openssl, boring or aws-lc (default: $POLYTLS_BACKEND, else rustls).
     #[arg(long)]
     pub backend: Option<String>,
     /// Lowest protocol version: 1.2 or 1.3 (default 1.2).

@@ -20,6 +20,9 @@ fn version_lists_compiled_in_backends_with_library_versions() {
     if cfg!(feature = "boring") {
         assert!(out.contains("boring   BoringSSL (API version "), "{out}");
         assert!(!out.contains("openssl "), "{out}");
+    } else if cfg!(feature = "aws-lc") {
+        assert!(out.contains("aws-lc   AWS-LC 1."), "{out}");
+        assert!(!out.contains("openssl "), "{out}");
     } else {
         assert!(out.contains("openssl  OpenSSL 3."), "{out}");
         assert!(!out.contains("boring "), "{out}");

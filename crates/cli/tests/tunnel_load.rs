@@ -7,8 +7,9 @@
 // A failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 // The default (rustls + OpenSSL) build only: the load is on the tunnel's own
-// code, and repeating it with BoringSSL would cost CI minutes for little.
-#![cfg(not(feature = "boring"))]
+// code, and repeating it with BoringSSL or AWS-LC would cost CI minutes for
+// little.
+#![cfg(not(any(feature = "boring", feature = "aws-lc")))]
 
 mod common;
 

@@ -20,13 +20,15 @@ pub struct Fixture {
     pub server_mtls: ServerContext<DynServerDriver>,
 }
 
-/// The backends of this build: rustls, then the OpenSSL-family one if any.
+/// The backends of this build: rustls, then the OpenSSL-family ones if any.
 pub fn backends() -> Vec<DynBackend> {
     let mut v = vec![DynBackend::new(polytls_rustls::Rustls)];
     #[cfg(feature = "openssl")]
     v.push(DynBackend::new(polytls_openssl::OpenSsl));
     #[cfg(feature = "boring")]
     v.push(DynBackend::new(polytls_boring::Boring));
+    #[cfg(feature = "aws-lc")]
+    v.push(DynBackend::new(polytls_aws_lc::AwsLc));
     v
 }
 

@@ -15,6 +15,10 @@
 #[cfg(all(feature = "openssl", feature = "boring"))]
 compile_error!("enable one of the `openssl` and `boring` features, not both");
 
+// The `openssl` crate links one library per build (Cargo unifies features).
+#[cfg(all(feature = "aws-lc", any(feature = "openssl", feature = "boring")))]
+compile_error!("enable one of the `openssl`, `boring` and `aws-lc` features");
+
 pub mod adapters;
 pub mod config;
 pub mod differential;

@@ -39,6 +39,24 @@ pub struct Reasons {
 }
 
 impl Reasons {
+    /// BoringSSL's reason codes (`ssl.h`, `err.h`; they differ from
+    /// OpenSSL's), which AWS-LC, forked from it, keeps.
+    pub const BORINGSSL: Reasons = Reasons {
+        lib_ssl: 16,
+        certificate_verify_failed: 125,
+        no_client_certificate: 192,
+        no_shared_cipher: &[184],
+        no_shared_group: &[266],
+        no_shared_sigalg: &[253],
+        // UNSUPPORTED_PROTOCOL, NO_SUPPORTED_VERSIONS_ENABLED
+        no_shared_version: &[240, 280],
+        no_application_protocol: &[307],
+        // KEY_USAGE_BIT_INCORRECT
+        wrong_key_usage: &[302],
+        // A transport EOF is a reasonless SSL_ERROR_SYSCALL.
+        unexpected_eof: None,
+    };
+
     /// The category of an SSL-library reason code, if it has one;
     /// `verify_result` is the X.509 verify result of the session.
     pub fn map(&self, reason: i32, verify_result: impl FnOnce() -> i32) -> Option<Error> {
@@ -108,6 +126,15 @@ pub struct Library {
 }
 
 impl Library {
+    /// A library of BoringSSL's lineage (BoringSSL, AWS-LC), named `name`:
+    /// BoringSSL's reason codes.
+    pub const fn boringssl(name: &'static str) -> Self {
+        Self {
+            name,
+            reasons: Reasons::BORINGSSL,
+        }
+    }
+
     fn ssl_reasons<'a>(&self, f: &'a Failure) -> impl Iterator<Item = i32> + 'a {
         let lib = self.reasons.lib_ssl;
         f.reasons

@@ -11,6 +11,9 @@
 //! - [`rust_openssl_accessors!`](crate::rust_openssl_accessors), inside an
 //!   `impl SslDriver`, adds the calls that only read the connection's
 //!   `SslRef` (through the driver's `fn ssl_ref(&self) -> Option<&SslRef>`).
+//! - [`rust_openssl_stream_driver!`](crate::rust_openssl_stream_driver)
+//!   writes a whole driver over the binding's `SslStream` (the `openssl`
+//!   crate, over OpenSSL or AWS-LC).
 
 /// Implements [`ContextDriver`](crate::ContextDriver) and
 /// [`Binding`](crate::Binding) for a library with rust-openssl's API.
@@ -20,10 +23,11 @@
 ///     binding: openssl,                    // the binding crate
 ///     library: OpenSslLibrary,             // the type to implement on
 ///     pin_error: <expr>,                   // X509_V_ERR_APPLICATION_VERIFICATION as `set_error` takes it
+///     extra_options: [NO_COMPRESSION],     // SslOptions beyond no renegotiation and server preference
 ///     new_driver: new_driver,              // fn(Ssl, Role) -> Result<Driver>
 ///     attach_session: crate::ffi::attach_session, // the audited fn(&mut SslRef, &[u8]) -> Result<()>
-///     context: { NAME, GAPS, builder, set_tls13_suites, set_groups, set_crl_flags,
-///                set_server_cache, disable_all_tickets, set_ticket_keys, set_max_early_data },
+///     context: { NAME, GAPS, builder, set_tls13_suites, set_groups, set_sigalgs,
+///                set_crl_flags, set_server_cache, disable_all_tickets, set_ticket_keys, set_max_early_data },
 ///     binding_items: { type Driver; library_version },
 /// }
 /// ```
@@ -35,6 +39,7 @@ macro_rules! rust_openssl_binding {
         binding: $k:ident,
         library: $lib:ty,
         pin_error: $pin:expr,
+        extra_options: [$($opt:ident),* $(,)?],
         new_driver: $new_driver:path,
         attach_session: $attach:path,
         context: { $($context:tt)* },
@@ -89,18 +94,14 @@ macro_rules! rust_openssl_binding {
             fn set_base_options(b: &mut Self::Builder) {
                 use $k::ssl::SslOptions;
                 b.set_options(
-                    SslOptions::NO_COMPRESSION
-                        | SslOptions::NO_RENEGOTIATION
-                        | SslOptions::CIPHER_SERVER_PREFERENCE,
+                    SslOptions::NO_RENEGOTIATION
+                        | SslOptions::CIPHER_SERVER_PREFERENCE
+                        $(| SslOptions::$opt)*,
                 );
             }
 
             fn set_cipher_list(b: &mut Self::Builder, list: &str) -> ::std::result::Result<(), String> {
                 b.set_cipher_list(list).map_err(|e| e.to_string())
-            }
-
-            fn set_sigalgs(b: &mut Self::Builder, list: &str) -> ::std::result::Result<(), String> {
-                b.set_sigalgs_list(list).map_err(|e| e.to_string())
             }
 
             fn set_key_log(b: &mut Self::Builder, log: ::std::sync::Arc<dyn $crate::__api::KeyLog>) {
@@ -209,7 +210,7 @@ macro_rules! rust_openssl_binding {
                 let index = slot_index()?;
                 b.set_new_session_callback(move |ssl, session| {
                     if let (Some(slot), Ok(der)) = (ssl.ex_data(index), session.to_der()) {
-                        let tls13 = session.protocol_version() == $k::ssl::SslVersion::TLS1_3;
+                        let tls13 = ssl.version2() == Some($k::ssl::SslVersion::TLS1_3);
                         slot.store(der, tls13);
                     }
                 });
@@ -406,6 +407,111 @@ macro_rules! rust_openssl_accessors {
             })?;
             ssl.export_keying_material(out, label, context)
                 .map_err(|e| $crate::__api::Error::other(format!("{name}: exporter failed"), e))
+        }
+    };
+}
+
+/// A driver over the binding's `SslStream` on polytls' in-memory transport:
+/// the struct, how it starts, and its [`SslDriver`](crate::SslDriver)
+/// implementation, from the shared accessors plus the items given (the
+/// reads that differ: `cipher_suite`, `group`, and `read_early_data` where
+/// the binding has it).
+///
+/// ```text
+/// rust_openssl_stream_driver! {
+///     binding: openssl,
+///     /// docs of the driver type
+///     driver: OpenSslDriver,
+///     reasons: crate::error::LIBRARY,
+///     items: { fn cipher_suite(..); fn group(..); },
+/// }
+/// ```
+///
+/// The driver's `start(Ssl, Role)` is the `new_driver` of
+/// [`rust_openssl_binding!`](crate::rust_openssl_binding).
+#[macro_export]
+macro_rules! rust_openssl_stream_driver {
+    (
+        binding: $k:ident,
+        $(#[$meta:meta])*
+        driver: $driver:ident,
+        reasons: $reasons:expr,
+        items: { $($items:tt)* } $(,)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $driver {
+            stream: $k::ssl::SslStream<$crate::__api::memio::MemIo>,
+        }
+
+        impl $driver {
+            /// The `SSL` underneath (outside the portable guarantee).
+            pub fn ssl(&self) -> &$k::ssl::SslRef {
+                self.stream.ssl()
+            }
+
+            fn ssl_ref(&self) -> Option<&$k::ssl::SslRef> {
+                Some(self.stream.ssl())
+            }
+
+            /// A connection on `ssl`, in the state of `role`.
+            pub(crate) fn start(
+                mut ssl: $k::ssl::Ssl,
+                role: $crate::context::Role,
+            ) -> $crate::__api::Result<Self> {
+                match role {
+                    $crate::context::Role::Client => ssl.set_connect_state(),
+                    $crate::context::Role::Server => ssl.set_accept_state(),
+                }
+                let stream = $k::ssl::SslStream::new(ssl, $crate::__api::memio::MemIo::new())
+                    .map_err(|e| {
+                        let name = <Self as $crate::SslDriver>::library().name;
+                        $crate::__api::Error::other(format!("{name}: cannot create a session"), e)
+                    })?;
+                Ok(Self { stream })
+            }
+        }
+
+        impl $crate::SslDriver for $driver {
+            type Error = $k::ssl::Error;
+
+            $crate::rust_openssl_accessors!($k, $reasons);
+
+            fn io(&self) -> &$crate::__api::memio::MemIo {
+                self.stream.get_ref()
+            }
+
+            fn io_mut(&mut self) -> &mut $crate::__api::memio::MemIo {
+                self.stream.get_mut()
+            }
+
+            fn handshake(&mut self) -> ::std::result::Result<(), Self::Error> {
+                self.stream.do_handshake()
+            }
+
+            fn read(&mut self, buf: &mut [u8]) -> ::std::result::Result<usize, Self::Error> {
+                self.stream.ssl_read(buf)
+            }
+
+            fn peek(&mut self, buf: &mut [u8]) -> Option<::std::result::Result<usize, Self::Error>> {
+                Some(self.stream.ssl_peek(buf))
+            }
+
+            fn write(&mut self, data: &[u8]) -> ::std::result::Result<usize, Self::Error> {
+                self.stream.ssl_write(data)
+            }
+
+            fn shutdown(&mut self) {
+                // Queues close_notify in memory; the result only says whether
+                // the peer's close_notify has arrived too.
+                let _ = self.stream.shutdown();
+            }
+
+            fn verify_result(&self) -> i32 {
+                self.stream.ssl().verify_result().as_raw()
+            }
+
+            $($items)*
         }
     };
 }

@@ -1,8 +1,9 @@
 //! # polytls-peer — one end of a cross-process interop run
 //!
-//! OpenSSL and BoringSSL cannot share a process, so the interop matrix runs
-//! each pair across processes: `polytls-peer-openssl` holds rustls and
-//! OpenSSL, `polytls-peer-boring` rustls and BoringSSL. Commands:
+//! OpenSSL, BoringSSL and AWS-LC cannot share a process, so the interop
+//! matrix runs each pair across processes: `polytls-peer-openssl` holds
+//! rustls and OpenSSL, `polytls-peer-boring` rustls and BoringSSL,
+//! `polytls-peer-aws-lc` rustls and AWS-LC. Commands:
 //!
 //! - `pki DIR`: writes the test PKI as PEM files into DIR.
 //! - `caps BACKEND`: prints `capability=true|false` lines, asked of the

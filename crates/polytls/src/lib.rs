@@ -1,12 +1,15 @@
 //! # polytls — one TLS API, your choice of implementation
 //!
 //! Write TLS code once against [`Backend`], [`ClientConfig`] and
-//! [`ServerConfig`]; pick rustls, OpenSSL or BoringSSL by cargo feature
-//! (`rustls`, `openssl`, `boring`) or at run time with [`backend_by_name`].
-//! The backends are held to the same behaviour by a shared conformance suite.
+//! [`ServerConfig`]; pick rustls, OpenSSL, BoringSSL or AWS-LC by cargo
+//! feature (`rustls`, `openssl`, `boring`, `aws-lc`) or at run time with
+//! [`backend_by_name`]. The backends are held to the same behaviour by a
+//! shared conformance suite.
 //!
-//! OpenSSL and BoringSSL export the same C symbols, so the `openssl` and
-//! `boring` features cannot be enabled together; rustls combines with either.
+//! OpenSSL, BoringSSL and AWS-LC export the same `SSL_*` C symbols, and the
+//! `openssl` crate links one library per build, so at most one of the
+//! `openssl`, `boring` and `aws-lc` features can be enabled; rustls
+//! combines with any.
 //!
 //! ## Example: a tokio server and client over TCP
 //!
@@ -142,6 +145,13 @@ compile_error!(
      Enable one of them (rustls combines with either)."
 );
 
+#[cfg(all(feature = "aws-lc", any(feature = "openssl", feature = "boring")))]
+compile_error!(
+    "polytls: the `aws-lc` feature cannot be enabled with `openssl` or `boring`: AWS-LC's \
+     libssl exports the same `SSL_*` symbols as BoringSSL's, and the `openssl` crate links \
+     either the system OpenSSL or AWS-LC for a whole build. rustls combines with any."
+);
+
 // Explicit re-exports: a glob of polytls-api would also bring modules into a
 // user's `use polytls::*` under names of crates they use. The adapters are
 // `polytls::blocking`, `polytls::tokio_io` and `polytls::futures_io`, named
@@ -167,6 +177,8 @@ pub mod choosing_a_backend {}
 
 /// The backends compiled into this build.
 pub mod backends {
+    #[cfg(feature = "aws-lc")]
+    pub use polytls_aws_lc::AwsLc;
     #[cfg(feature = "boring")]
     pub use polytls_boring::Boring;
     #[cfg(feature = "openssl")]
@@ -184,6 +196,8 @@ fn compiled(name: &str) -> Option<DynBackend> {
         "openssl" => Some(DynBackend::new(polytls_openssl::OpenSsl)),
         #[cfg(feature = "boring")]
         "boring" => Some(DynBackend::new(polytls_boring::Boring)),
+        #[cfg(feature = "aws-lc")]
+        "aws-lc" => Some(DynBackend::new(polytls_aws_lc::AwsLc)),
         _ => None,
     }
 }
@@ -197,8 +211,8 @@ pub fn available_backends() -> Vec<&'static str> {
         .collect()
 }
 
-/// A compiled-in backend by name: `"rustls"`, `"openssl"` or `"boring"`
-/// (case-insensitive; aliases such as `"boringssl"` too, see
+/// A compiled-in backend by name: `"rustls"`, `"openssl"`, `"boring"` or
+/// `"aws-lc"` (case-insensitive; aliases such as `"boringssl"` too, see
 /// [`registry`]). A known backend that is not compiled in is
 /// [`Error::Unsupported`]; an unknown name is [`Error::InvalidConfig`].
 pub fn backend_by_name(name: &str) -> Result<DynBackend> {
@@ -226,8 +240,8 @@ pub fn backend_by_name(name: &str) -> Result<DynBackend> {
 }
 
 /// The default backend: the `POLYTLS_BACKEND` environment variable if set,
-/// else the first compiled-in of rustls, OpenSSL, BoringSSL (memory-safe
-/// first). With no backend compiled in this is [`Error::Unsupported`].
+/// else the first compiled-in of rustls, OpenSSL, BoringSSL, AWS-LC
+/// (memory-safe first). With no backend compiled in this is [`Error::Unsupported`].
 pub fn default_backend() -> Result<DynBackend> {
     if let Ok(name) = std::env::var("POLYTLS_BACKEND") {
         return backend_by_name(&name);
@@ -237,7 +251,7 @@ pub fn default_backend() -> Result<DynBackend> {
         None => Err(Error::unsupported(
             "polytls",
             None,
-            "no backend compiled in: enable `rustls`, `openssl` or `boring`",
+            "no backend compiled in: enable `rustls`, `openssl`, `boring` or `aws-lc`",
         )),
     }
 }

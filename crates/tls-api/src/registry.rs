@@ -1,6 +1,6 @@
 //! The one list of backends: names, aliases, cargo features, packages and
-//! interop peer binaries. The facade, the interop peer, the CLI and every
-//! `cargo xtask` command read it; what each backend can do is asked of the
+//! which of them can never be built together. The facade, the CLI and the
+//! project's tooling read it; what each backend can do is asked of the
 //! backend itself ([`Backend::supports`](crate::Backend::supports)).
 
 /// One backend polytls knows.
@@ -14,9 +14,10 @@ pub struct BackendEntry {
     pub feature: &'static str,
     /// The crate that implements it.
     pub package: &'static str,
-    /// The interop peer binary that holds it (each also holds rustls).
-    pub peer_binary: &'static str,
-    /// Backends it can never share a binary with.
+    /// Backends it can never share a build with: OpenSSL, BoringSSL and
+    /// AWS-LC's libssl export the same C symbols, and the `openssl` crate
+    /// links either the system OpenSSL or AWS-LC for a whole build (Cargo
+    /// unifies features).
     pub excludes: &'static [&'static str],
 }
 
@@ -27,7 +28,6 @@ pub const BACKENDS: &[BackendEntry] = &[
         aliases: &[],
         feature: "rustls",
         package: "polytls-rustls",
-        peer_binary: "polytls-peer-openssl",
         excludes: &[],
     },
     BackendEntry {
@@ -35,16 +35,21 @@ pub const BACKENDS: &[BackendEntry] = &[
         aliases: &[],
         feature: "openssl",
         package: "polytls-openssl",
-        peer_binary: "polytls-peer-openssl",
-        excludes: &["boring"],
+        excludes: &["boring", "aws-lc"],
     },
     BackendEntry {
         name: "boring",
         aliases: &["boringssl"],
         feature: "boring",
         package: "polytls-boring",
-        peer_binary: "polytls-peer-boring",
-        excludes: &["openssl"],
+        excludes: &["openssl", "aws-lc"],
+    },
+    BackendEntry {
+        name: "aws-lc",
+        aliases: &["awslc", "aws_lc"],
+        feature: "aws-lc",
+        package: "polytls-aws-lc",
+        excludes: &["openssl", "boring"],
     },
 ];
 
@@ -68,6 +73,7 @@ mod tests {
     fn lookup_by_name_and_alias() {
         assert_eq!(lookup("RUSTLS").map(|b| b.name), Some("rustls"));
         assert_eq!(lookup("BoringSSL").map(|b| b.name), Some("boring"));
+        assert_eq!(lookup("AWSLC").map(|b| b.name), Some("aws-lc"));
         assert!(lookup("schannel").is_none());
         for b in BACKENDS {
             for other in b.excludes {
