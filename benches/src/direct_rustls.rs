@@ -51,14 +51,36 @@ pub struct DirectFactory {
     server: Arc<rustls::ServerConfig>,
 }
 
-fn provider(p: &Params) -> Arc<CryptoProvider> {
-    let mut provider = aws_lc_rs::default_provider();
-    provider.kx_groups = match p.group {
-        Some(polytls_api::NamedGroup::X25519MLKEM768) => vec![aws_lc_rs::kx_group::X25519MLKEM768],
-        _ => vec![aws_lc_rs::kx_group::X25519, aws_lc_rs::kx_group::SECP256R1],
+/// The provider a direct baseline runs on: aws-lc-rs, or *ring*.
+fn provider(p: &Params, ring: bool) -> Arc<CryptoProvider> {
+    let (mut provider, suites, groups) = if ring {
+        #[cfg(feature = "rustls-ring")]
+        {
+            use rustls::crypto::ring;
+            (
+                ring::default_provider(),
+                ring::ALL_CIPHER_SUITES,
+                vec![ring::kx_group::X25519, ring::kx_group::SECP256R1],
+            )
+        }
+        #[cfg(not(feature = "rustls-ring"))]
+        unreachable!("the rustls-ring feature is off")
+    } else {
+        let groups = match p.group {
+            Some(polytls_api::NamedGroup::X25519MLKEM768) => {
+                vec![aws_lc_rs::kx_group::X25519MLKEM768]
+            }
+            _ => vec![aws_lc_rs::kx_group::X25519, aws_lc_rs::kx_group::SECP256R1],
+        };
+        (
+            aws_lc_rs::default_provider(),
+            aws_lc_rs::ALL_CIPHER_SUITES,
+            groups,
+        )
     };
+    provider.kx_groups = groups;
     if let Some(s) = p.suite {
-        provider.cipher_suites = aws_lc_rs::ALL_CIPHER_SUITES
+        provider.cipher_suites = suites
             .iter()
             .copied()
             .filter(|c| u16::from(c.suite()) == s.code())
@@ -68,9 +90,19 @@ fn provider(p: &Params) -> Arc<CryptoProvider> {
 }
 
 impl DirectFactory {
-    /// Builds both configurations for `p`.
+    /// Builds both configurations for `p`, on aws-lc-rs.
     pub fn new(p: &Params) -> Self {
-        let provider = provider(p);
+        Self::on(p, false)
+    }
+
+    /// Builds both configurations for `p`, on *ring*.
+    #[cfg(feature = "rustls-ring")]
+    pub fn ring(p: &Params) -> Self {
+        Self::on(p, true)
+    }
+
+    fn on(p: &Params, ring: bool) -> Self {
+        let provider = provider(p, ring);
         let version: &'static rustls::SupportedProtocolVersion = match p.version {
             polytls_api::ProtocolVersion::Tls12 => &rustls::version::TLS12,
             _ => &rustls::version::TLS13,

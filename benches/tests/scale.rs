@@ -8,6 +8,9 @@ use serde_json::Value;
 
 fn backends() -> Vec<&'static str> {
     let mut b = vec!["rustls"];
+    if cfg!(feature = "rustls-ring") {
+        b.push("rustls-ring");
+    }
     if cfg!(feature = "openssl") {
         b.push("openssl");
     }

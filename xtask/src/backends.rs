@@ -19,6 +19,10 @@ pub(crate) const BACKENDS: &[XBackend] = &[
         world: 0,
     },
     XBackend {
+        name: "rustls-ring",
+        world: 0,
+    },
+    XBackend {
         name: "openssl",
         world: 0,
     },

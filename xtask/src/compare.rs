@@ -17,6 +17,7 @@ use crate::report::Report;
 /// One bench binary: backend name, cargo features, bench target.
 const RUNNERS: &[(&str, &[&str], &str)] = &[
     ("rustls", &[], "rustls"),
+    ("rustls-ring", &["--features", "rustls-ring"], "rustls-ring"),
     ("openssl", &["--features", "openssl"], "openssl"),
     ("boring", &["--features", "boring"], "boring"),
     ("aws-lc", &["--features", "aws-lc"], "aws-lc"),

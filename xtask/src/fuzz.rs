@@ -59,7 +59,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         }
     }
     o.backend = crate::backends::get(&o.backend)?.name.to_owned();
-    if o.backend == "rustls" {
+    if o.backend.starts_with("rustls") {
         return Err("--backend: openssl, boring or aws-lc (rustls runs in each)".into());
     }
     for t in &o.targets {

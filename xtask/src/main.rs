@@ -55,7 +55,9 @@ pub(crate) static WORLDS: &[World] = &[
         ],
         args: &[
             "--features",
-            "polytls/openssl,polytls/futures-io,polytls-peer/openssl,polytls-bogo-shim/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
+            "polytls/openssl,polytls/futures-io,polytls-peer/openssl,\
+             polytls/rustls-ring,polytls-peer/rustls-ring,polytls-cli/rustls-ring,\
+             polytls-bogo-shim/rustls-ring,polytls-bench/rustls-ring,polytls-fuzz-targets/rustls-ring,polytls-bogo-shim/openssl,polytls-bench/openssl,polytls-fuzz-targets/openssl,\
              polytls-hyper/openssl,polytls-listener/openssl,polytls-listener/axum,\
              polytls-listener/tonic,polytls-postgres/openssl",
         ],

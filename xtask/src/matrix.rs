@@ -178,7 +178,7 @@ pub(crate) fn run_built() -> Result<(), String> {
     let mut table = format!("{:<14}", "client \\ server");
     let backends = backends();
     for s in &backends {
-        table.push_str(&format!("{s:>10}"));
+        table.push_str(&format!("{s:>12}"));
     }
     table.push('\n');
     for client in &backends {
@@ -191,7 +191,7 @@ pub(crate) fn run_built() -> Result<(), String> {
                     Err(e) => failures.push(format!("{client} → {server} {s:?}: {e}")),
                 }
             }
-            table.push_str(&format!("{:>10}", format!("{passed}/{}", SCENARIOS.len())));
+            table.push_str(&format!("{:>12}", format!("{passed}/{}", SCENARIOS.len())));
         }
         table.push('\n');
     }

@@ -302,32 +302,26 @@ pub(crate) fn run(
     let dir: PathBuf = target.join("polytls-tunnel-bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    // rustls + BoringSSL and rustls + AWS-LC first (kept under other names), then the default
-    // rustls + OpenSSL build: one binary never holds both libraries.
-    cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "polytls-cli",
-        "--no-default-features",
-        "--features",
-        "boring",
-    ])?;
-    let boring = dir.join("polytls-boring");
-    std::fs::copy(target.join("release").join("polytls"), &boring)
-        .map_err(|e| format!("copying the BoringSSL build: {e}"))?;
-    cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "polytls-cli",
-        "--no-default-features",
-        "--features",
-        "aws-lc",
-    ])?;
-    let aws_lc = dir.join("polytls-aws-lc");
-    std::fs::copy(target.join("release").join("polytls"), &aws_lc)
-        .map_err(|e| format!("copying the AWS-LC build: {e}"))?;
+    // rustls + BoringSSL and rustls + AWS-LC first (kept under other names),
+    // then the default rustls + OpenSSL build: one OpenSSL-family library per
+    // binary.
+    let mut other = Vec::new();
+    for feature in ["boring", "aws-lc"] {
+        cargo(&[
+            "build",
+            "--release",
+            "--package",
+            "polytls-cli",
+            "--no-default-features",
+            "--features",
+            feature,
+        ])?;
+        let kept = dir.join(format!("polytls-{feature}"));
+        std::fs::copy(target.join("release").join("polytls"), &kept)
+            .map_err(|e| format!("copying the {feature} build: {e}"))?;
+        other.push(kept);
+    }
+    let [boring, aws_lc] = <[PathBuf; 2]>::try_from(other).map_err(|_| "two builds")?;
     cargo(&[
         "build",
         "--release",

@@ -71,6 +71,8 @@ fn seconds(s: &str) -> Result<f64, String> {
 fn with_backend(name: &str, f: &dyn Fn(&dyn Dispatch) -> Result<(), String>) -> Result<(), String> {
     match name {
         "rustls" => f(&polytls_rustls::Rustls),
+        #[cfg(feature = "rustls-ring")]
+        "rustls-ring" => f(&polytls_rustls::RustlsRing),
         #[cfg(feature = "openssl")]
         "openssl" => f(&polytls_openssl::OpenSsl),
         #[cfg(feature = "boring")]

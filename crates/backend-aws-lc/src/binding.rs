@@ -2,11 +2,10 @@
 //! policy (`polytls_ossl_common::context`): what AWS-LC does its own way;
 //! the rest is the family's shared rust-openssl forwarding.
 
-use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode};
+use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions};
 use openssl::x509::X509VerifyResult;
 use polytls_api::{Result, TicketKeys};
 use polytls_ossl_common::context::{Gaps, Role};
-use polytls_ossl_common::crl::CrlFlags;
 
 use crate::{AwsLcDriver, AwsLcLibrary, NAME};
 
@@ -57,16 +56,7 @@ polytls_ossl_common::rust_openssl_binding! {
             crate::ffi::set_sigalgs(b, list)
         }
 
-        fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {
-            b.cert_store_mut()
-                .set_flags(crl_flags(flags))
-                .map_err(|e| e.to_string())
-        }
-
-        fn set_server_cache(b: &mut SslContextBuilder, size: usize) {
-            b.set_session_cache_mode(SslSessionCacheMode::SERVER);
-            b.set_session_cache_size(i32::try_from(size).unwrap_or(i32::MAX));
-        }
+        polytls_ossl_common::openssl_crate_context_items!();
 
         fn disable_all_tickets(b: &mut SslContextBuilder) -> std::result::Result<(), String> {
             // As in BoringSSL, SSL_OP_NO_TICKET covers TLS 1.3 tickets too.

@@ -12,7 +12,7 @@ use polytls_api::{
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{Resumption, WebPkiServerVerifier};
-use rustls::crypto::{aws_lc_rs, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{
@@ -26,31 +26,34 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedPro
 use crate::error::{CrlNotYetValid, PinMismatch};
 use crate::store::SharedStore;
 use crate::tickets::KeyedTicketer;
-use crate::NAME;
+use crate::{Crypto, NAME};
 
-/// The aws-lc-rs provider narrowed to the configured (or portable default)
-/// suites, groups and signature schemes.
-pub(crate) fn provider(common: &Common) -> Result<Arc<CryptoProvider>> {
-    let mut p = aws_lc_rs::default_provider();
+/// The provider narrowed to the configured (or portable default) suites,
+/// groups and signature schemes.
+pub(crate) fn provider(common: &Common, crypto: Crypto) -> Result<Arc<CryptoProvider>> {
+    let mut p = crypto.provider();
+    let name = crypto.name();
     p.cipher_suites = common
         .effective_suites()
         .iter()
         .map(|s| {
-            aws_lc_rs::ALL_CIPHER_SUITES
+            crypto
+                .suites()
                 .iter()
                 .find(|c| u16::from(c.suite()) == s.code())
                 .copied()
                 .ok_or_else(|| {
                     Error::unsupported(
-                        NAME,
+                        name,
                         Capability::CipherSuite(*s),
-                        format!("cipher suite {s} is not supported by the {NAME} backend"),
+                        format!("cipher suite {s} is not supported by the {name} backend"),
                     )
                 })
         })
         .collect::<Result<_>>()?;
     let find = |g: NamedGroup| {
-        aws_lc_rs::ALL_KX_GROUPS
+        crypto
+            .groups()
             .iter()
             .find(|k| u16::from(k.name()) == g.code())
             .copied()
@@ -62,24 +65,25 @@ pub(crate) fn provider(common: &Common) -> Result<Arc<CryptoProvider>> {
             find(*g).ok_or_else(|| {
                 debug_assert!(configured);
                 Error::unsupported(
-                    NAME,
+                    name,
                     Capability::Group(*g),
-                    format!("key-exchange group {g} is not supported by the {NAME} backend"),
+                    format!("key-exchange group {g} is not supported by the {name} backend"),
                 )
             })
         })
         .collect::<Result<_>>()?;
-    p.signature_verification_algorithms = verify_algorithms();
+    p.signature_verification_algorithms = verify_algorithms(crypto);
     Ok(Arc::new(p))
 }
 
-/// aws-lc-rs' verification algorithms, with handshake signatures limited to
-/// the portable schemes ([`polytls_api::defaults::SIGNATURE_SCHEMES`]);
-/// certificate signatures keep the full set.
-fn verify_algorithms() -> WebPkiSupportedAlgorithms {
-    static MAPPING: OnceLock<Vec<SchemeMapping>> = OnceLock::new();
-    let base = aws_lc_rs::default_provider().signature_verification_algorithms;
-    let mapping = MAPPING.get_or_init(|| {
+/// The provider's verification algorithms, with handshake signatures
+/// limited to the portable schemes
+/// ([`polytls_api::defaults::SIGNATURE_SCHEMES`]); certificate signatures
+/// keep the full set.
+fn verify_algorithms(crypto: Crypto) -> WebPkiSupportedAlgorithms {
+    static MAPPING: [OnceLock<Vec<SchemeMapping>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let base = crypto.provider().signature_verification_algorithms;
+    let mapping = MAPPING[crypto as usize].get_or_init(|| {
         base.mapping
             .iter()
             .filter(|(scheme, _)| {
@@ -270,8 +274,8 @@ macro_rules! with_revocation {
     }};
 }
 
-pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> {
-    let provider = provider(&cfg.common)?;
+pub(crate) fn server_config(cfg: &ServerConfig, crypto: Crypto) -> Result<rustls::ServerConfig> {
+    let provider = provider(&cfg.common, crypto)?;
     let verifier = match &cfg.client_auth {
         ClientAuth::None => WebPkiClientVerifier::no_client_auth(),
         ClientAuth::Optional(roots) | ClientAuth::Required(roots) => {
@@ -342,8 +346,9 @@ pub(crate) fn server_config(cfg: &ServerConfig) -> Result<rustls::ServerConfig> 
 
 pub(crate) fn client_config(
     cfg: &ClientConfig,
+    crypto: Crypto,
 ) -> Result<(rustls::ClientConfig, Option<Arc<SharedStore>>)> {
-    let provider = provider(&cfg.common)?;
+    let provider = provider(&cfg.common, crypto)?;
     let webpki = if cfg.roots.is_empty() {
         None
     } else {

@@ -6,9 +6,10 @@
 //!
 //! The provider is chosen explicitly (`builder_with_provider`), never through
 //! the process-wide default, so this crate works whatever other crates enable.
-//! aws-lc-rs rather than ring: it is rustls' default, it has X25519MLKEM768,
+//! aws-lc-rs by default: it is rustls' default, it has X25519MLKEM768,
 //! P-521 and fast RSA, and its symbols are prefixed, so it links next to
-//! OpenSSL or BoringSSL.
+//! OpenSSL or BoringSSL. With the `ring` feature, `RustlsRing` (backend
+//! `rustls-ring`) is the same backend on the *ring* provider.
 //!
 //! Resumption state is opaque in rustls: it can be taken from a session and
 //! offered again in this process, but not saved
@@ -36,35 +37,65 @@ use std::sync::Arc;
 
 use polytls_api::driver::{ClientDriver, Offer, ServerDriver, Valid};
 use polytls_api::{Backend, Capability, ClientConfig, Result, ServerConfig};
-use rustls::crypto::aws_lc_rs;
+use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::ServerName;
+use rustls::SupportedCipherSuite;
 
 pub use session::RustlsSession;
 
 pub(crate) const NAME: &str = "rustls";
 
-/// The rustls backend.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Rustls;
+/// The crypto provider a rustls backend runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Crypto {
+    /// aws-lc-rs, rustls' default.
+    AwsLcRs = 0,
+    /// *ring*.
+    #[cfg(feature = "ring")]
+    Ring = 1,
+}
 
-impl Backend for Rustls {
-    type ClientDriver = RustlsClientContext;
-    type ServerDriver = RustlsServerContext;
-
-    fn name(&self) -> &'static str {
-        NAME
+impl Crypto {
+    fn name(self) -> &'static str {
+        match self {
+            Crypto::AwsLcRs => NAME,
+            #[cfg(feature = "ring")]
+            Crypto::Ring => "rustls-ring",
+        }
     }
 
-    fn library_version(&self) -> String {
-        "rustls 0.23 (aws-lc-rs)".into()
+    fn provider(self) -> CryptoProvider {
+        match self {
+            Crypto::AwsLcRs => aws_lc_rs::default_provider(),
+            #[cfg(feature = "ring")]
+            Crypto::Ring => rustls::crypto::ring::default_provider(),
+        }
     }
 
-    fn supports(&self, capability: Capability) -> bool {
+    fn suites(self) -> &'static [SupportedCipherSuite] {
+        match self {
+            Crypto::AwsLcRs => aws_lc_rs::ALL_CIPHER_SUITES,
+            #[cfg(feature = "ring")]
+            Crypto::Ring => rustls::crypto::ring::ALL_CIPHER_SUITES,
+        }
+    }
+
+    fn groups(self) -> &'static [&'static dyn SupportedKxGroup] {
+        match self {
+            Crypto::AwsLcRs => aws_lc_rs::ALL_KX_GROUPS,
+            #[cfg(feature = "ring")]
+            Crypto::Ring => rustls::crypto::ring::ALL_KX_GROUPS,
+        }
+    }
+
+    fn supports(self, capability: Capability) -> bool {
         match capability {
-            Capability::Group(g) => aws_lc_rs::ALL_KX_GROUPS
+            Capability::Group(g) => self
+                .groups()
                 .iter()
                 .any(|k| u16::from(k.name()) == g.code()),
-            Capability::CipherSuite(s) => aws_lc_rs::ALL_CIPHER_SUITES
+            Capability::CipherSuite(s) => self
+                .suites()
                 .iter()
                 .any(|c| u16::from(c.suite()) == s.code()),
             Capability::ResumptionExport => false,
@@ -89,21 +120,64 @@ impl Backend for Rustls {
             _ => false,
         }
     }
-
-    fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<RustlsClientContext> {
-        let (config, store) = configs::client_config(&config)?;
-        Ok(RustlsClientContext {
-            config: Arc::new(config),
-            store,
-        })
-    }
-
-    fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<RustlsServerContext> {
-        Ok(RustlsServerContext {
-            config: Arc::new(configs::server_config(&config)?),
-        })
-    }
 }
+
+/// A rustls backend on one crypto provider.
+macro_rules! rustls_backend {
+    ($(#[$meta:meta])* $name:ident, $crypto:expr, $provider:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name;
+
+        impl Backend for $name {
+            type ClientDriver = RustlsClientContext;
+            type ServerDriver = RustlsServerContext;
+
+            fn name(&self) -> &'static str {
+                $crypto.name()
+            }
+
+            fn library_version(&self) -> String {
+                concat!("rustls 0.23 (", $provider, ")").into()
+            }
+
+            fn supports(&self, capability: Capability) -> bool {
+                $crypto.supports(capability)
+            }
+
+            fn build_client(&self, config: Valid<'_, ClientConfig>) -> Result<RustlsClientContext> {
+                let (config, store) = configs::client_config(&config, $crypto)?;
+                Ok(RustlsClientContext {
+                    config: Arc::new(config),
+                    store,
+                })
+            }
+
+            fn build_server(&self, config: Valid<'_, ServerConfig>) -> Result<RustlsServerContext> {
+                Ok(RustlsServerContext {
+                    config: Arc::new(configs::server_config(&config, $crypto)?),
+                })
+            }
+        }
+    };
+}
+
+rustls_backend!(
+    /// The rustls backend, on aws-lc-rs (rustls' default provider).
+    Rustls,
+    Crypto::AwsLcRs,
+    "aws-lc-rs"
+);
+
+#[cfg(feature = "ring")]
+rustls_backend!(
+    /// The rustls backend on the *ring* provider (`rustls-ring`): no
+    /// X25519MLKEM768 and no P-521. Tickets under application-given keys
+    /// and their random keys still use aws-lc-rs, as on [`Rustls`].
+    RustlsRing,
+    Crypto::Ring,
+    "ring"
+);
 
 /// A rustls client configuration and its resumption cache.
 #[derive(Debug, Clone)]

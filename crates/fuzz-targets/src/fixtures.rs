@@ -20,7 +20,8 @@ pub struct Fixture {
     pub server_mtls: ServerContext<DynServerDriver>,
 }
 
-/// The backends of this build: rustls, then the OpenSSL-family ones if any.
+/// The backends of this build: rustls, the OpenSSL-family one if any, then
+/// rustls on *ring* if built with it.
 pub fn backends() -> Vec<DynBackend> {
     let mut v = vec![DynBackend::new(polytls_rustls::Rustls)];
     #[cfg(feature = "openssl")]
@@ -29,6 +30,10 @@ pub fn backends() -> Vec<DynBackend> {
     v.push(DynBackend::new(polytls_boring::Boring));
     #[cfg(feature = "aws-lc")]
     v.push(DynBackend::new(polytls_aws_lc::AwsLc));
+    // Last: the targets that pick two backends by one bit each pick among
+    // the first two (rustls and the family library); the others run all.
+    #[cfg(feature = "rustls-ring")]
+    v.push(DynBackend::new(polytls_rustls::RustlsRing));
     v
 }
 

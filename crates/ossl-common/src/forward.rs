@@ -13,7 +13,9 @@
 //!   `SslRef` (through the driver's `fn ssl_ref(&self) -> Option<&SslRef>`).
 //! - [`rust_openssl_stream_driver!`](crate::rust_openssl_stream_driver)
 //!   writes a whole driver over the binding's `SslStream` (the `openssl`
-//!   crate, over OpenSSL or AWS-LC).
+//!   crate, over OpenSSL or AWS-LC), and
+//!   [`openssl_crate_context_items!`](crate::openssl_crate_context_items)
+//!   the context calls that crate spells alike over both libraries.
 
 /// Implements [`ContextDriver`](crate::ContextDriver) and
 /// [`Binding`](crate::Binding) for a library with rust-openssl's API.
@@ -512,6 +514,30 @@ macro_rules! rust_openssl_stream_driver {
             }
 
             $($items)*
+        }
+    };
+}
+
+/// Inside the `context: { ... }` of
+/// [`rust_openssl_binding!`](crate::rust_openssl_binding), for a library
+/// reached through the `openssl` crate (OpenSSL, AWS-LC): the context calls
+/// that crate spells the same way over either library (the `boring` crate
+/// types them differently): `set_crl_flags` and `set_server_cache`.
+#[macro_export]
+macro_rules! openssl_crate_context_items {
+    () => {
+        fn set_crl_flags(
+            b: &mut openssl::ssl::SslContextBuilder,
+            flags: $crate::crl::CrlFlags,
+        ) -> ::std::result::Result<(), String> {
+            b.cert_store_mut()
+                .set_flags(crl_flags(flags))
+                .map_err(|e| e.to_string())
+        }
+
+        fn set_server_cache(b: &mut openssl::ssl::SslContextBuilder, size: usize) {
+            b.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::SERVER);
+            b.set_session_cache_size(i32::try_from(size).unwrap_or(i32::MAX));
         }
     };
 }

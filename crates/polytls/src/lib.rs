@@ -1,8 +1,9 @@
 //! # polytls — one TLS API, your choice of implementation
 //!
 //! Write TLS code once against [`Backend`], [`ClientConfig`] and
-//! [`ServerConfig`]; pick rustls, OpenSSL, BoringSSL or AWS-LC by cargo
-//! feature (`rustls`, `openssl`, `boring`, `aws-lc`) or at run time with
+//! [`ServerConfig`]; pick rustls (on aws-lc-rs or *ring*), OpenSSL, BoringSSL
+//! or AWS-LC by cargo feature (`rustls`, `rustls-ring`, `openssl`, `boring`,
+//! `aws-lc`) or at run time with
 //! [`backend_by_name`]. The backends are held to the same behaviour by a
 //! shared conformance suite.
 //!
@@ -185,6 +186,8 @@ pub mod backends {
     pub use polytls_openssl::OpenSsl;
     #[cfg(feature = "rustls")]
     pub use polytls_rustls::Rustls;
+    #[cfg(feature = "rustls-ring")]
+    pub use polytls_rustls::RustlsRing;
 }
 
 /// The backend `name` as a [`DynBackend`], if it is compiled in.
@@ -192,6 +195,8 @@ fn compiled(name: &str) -> Option<DynBackend> {
     match name {
         #[cfg(feature = "rustls")]
         "rustls" => Some(DynBackend::new(polytls_rustls::Rustls)),
+        #[cfg(feature = "rustls-ring")]
+        "rustls-ring" => Some(DynBackend::new(polytls_rustls::RustlsRing)),
         #[cfg(feature = "openssl")]
         "openssl" => Some(DynBackend::new(polytls_openssl::OpenSsl)),
         #[cfg(feature = "boring")]
@@ -211,8 +216,8 @@ pub fn available_backends() -> Vec<&'static str> {
         .collect()
 }
 
-/// A compiled-in backend by name: `"rustls"`, `"openssl"`, `"boring"` or
-/// `"aws-lc"` (case-insensitive; aliases such as `"boringssl"` too, see
+/// A compiled-in backend by name: `"rustls"`, `"rustls-ring"`, `"openssl"`,
+/// `"boring"` or `"aws-lc"` (case-insensitive; aliases such as `"boringssl"` too, see
 /// [`registry`]). A known backend that is not compiled in is
 /// [`Error::Unsupported`]; an unknown name is [`Error::InvalidConfig`].
 pub fn backend_by_name(name: &str) -> Result<DynBackend> {

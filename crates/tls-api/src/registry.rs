@@ -31,6 +31,13 @@ pub const BACKENDS: &[BackendEntry] = &[
         excludes: &[],
     },
     BackendEntry {
+        name: "rustls-ring",
+        aliases: &["ring"],
+        feature: "rustls-ring",
+        package: "polytls-rustls",
+        excludes: &[],
+    },
+    BackendEntry {
         name: "openssl",
         aliases: &[],
         feature: "openssl",
@@ -74,6 +81,7 @@ mod tests {
         assert_eq!(lookup("RUSTLS").map(|b| b.name), Some("rustls"));
         assert_eq!(lookup("BoringSSL").map(|b| b.name), Some("boring"));
         assert_eq!(lookup("AWSLC").map(|b| b.name), Some("aws-lc"));
+        assert_eq!(lookup("ring").map(|b| b.name), Some("rustls-ring"));
         assert!(lookup("schannel").is_none());
         for b in BACKENDS {
             for other in b.excludes {
