@@ -26,8 +26,8 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use polytls::backend::driver::SessionDriver;
 use polytls::blocking::Stream;
-use polytls::driver::SessionDriver;
 use polytls::{
     Backend, ClientAuth, ClientConfig, DynBackend, Error, Identity, ProtocolVersion, Roots,
     ServerConfig, Session, SessionInfo,
@@ -175,10 +175,10 @@ fn common(flags: &Flags, c: &mut polytls::Common) {
 /// Either end's contexts, made once so later connections resume.
 enum Role {
     Client {
-        ctx: polytls::ClientContext<polytls::DynClientDriver>,
+        ctx: polytls::DynClientContext,
         name: String,
     },
-    Server(polytls::ServerContext<polytls::DynServerDriver>),
+    Server(polytls::DynServerContext),
 }
 
 /// The runner's certificate and key; a key polytls cannot load (ML-DSA,

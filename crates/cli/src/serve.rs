@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use clap::ValueEnum;
-use polytls::tokio_io::TlsAcceptor;
-use polytls::{Backend, DynServerDriver};
+use polytls::tokio_io::DynTlsAcceptor;
+use polytls::Backend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -67,7 +67,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let addr = listener.local_addr().context("reading the local address")?;
     println!("listening on {addr}");
     tracing::info!(%addr, backend = backend.name(), mode = ?args.mode, "listening");
-    let acceptor = Arc::new(TlsAcceptor::new(context));
+    let acceptor = Arc::new(DynTlsAcceptor::new(context));
     let timeout = args.handshake_timeout.get();
     let ids = AtomicU64::new(0);
     let mut tasks = tokio::task::JoinSet::new();
@@ -97,7 +97,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 }
 
 async fn serve_one(
-    acceptor: &TlsAcceptor<DynServerDriver>,
+    acceptor: &DynTlsAcceptor,
     tcp: TcpStream,
     timeout: std::time::Duration,
     mode: ServeMode,

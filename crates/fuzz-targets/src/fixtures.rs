@@ -3,8 +3,7 @@
 use std::sync::OnceLock;
 
 use polytls_api::{
-    Backend, ClientAuth, ClientConfig, ClientContext, DynBackend, DynClientDriver, DynServerDriver,
-    ServerConfig, ServerContext,
+    Backend, ClientAuth, ClientConfig, DynBackend, DynClientContext, DynServerContext, ServerConfig,
 };
 use polytls_conformance::pki::pki;
 
@@ -13,11 +12,11 @@ pub struct Fixture {
     /// The backend.
     pub backend: DynBackend,
     /// A client trusting the test root.
-    pub client: ClientContext<DynClientDriver>,
+    pub client: DynClientContext,
     /// A server with the test identity and ALPN `h2`, `http/1.1`.
-    pub server: ServerContext<DynServerDriver>,
+    pub server: DynServerContext,
     /// The same server, asking for client certificates (optional).
-    pub server_mtls: ServerContext<DynServerDriver>,
+    pub server_mtls: DynServerContext,
 }
 
 /// The backends of this build: rustls, the OpenSSL-family one if any, then

@@ -32,7 +32,7 @@ fn write_identity(dir: &Path, id: &Identity) {
 }
 
 /// Serves `listener`: each connection echoes what it reads.
-fn echo_server(mut listener: TlsListener<polytls::DynServerDriver>) {
+fn echo_server(mut listener: TlsListener<polytls::backend::DynServerDriver>) {
     tokio::spawn(async move {
         while let Ok(mut conn) = listener.accept().await {
             tokio::spawn(async move {
@@ -48,8 +48,7 @@ fn echo_server(mut listener: TlsListener<polytls::DynServerDriver>) {
     });
 }
 
-type Client =
-    polytls::tokio_io::TlsStream<tokio::net::TcpStream, Box<dyn polytls::driver::SessionDriver>>;
+type Client = polytls::tokio_io::DynTlsStream<tokio::net::TcpStream>;
 
 async fn connect(addr: SocketAddr, alpn: &[&[u8]]) -> Client {
     let mut config = ClientConfig::new(pki().roots());

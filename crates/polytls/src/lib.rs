@@ -163,15 +163,26 @@ pub use polytls_api::futures_io;
 pub use polytls_api::tokio_io;
 pub use polytls_api::trust;
 pub use polytls_api::{
-    blocking, check_pins, check_server_name, defaults, driver, identity, keylog, memio, registry,
-    revocation, Alert, Backend, Capability, CertificateDer, CertificateError,
-    CertificateRevocationListDer, CipherSuite, ClientAuth, ClientConfig, ClientContext, Common,
-    ConfigError, ConfigErrorKind, DynBackend, DynClientDriver, DynServerDriver, Error, Identity,
-    Incompatibility, KeyLog, Misbehaviour, MisuseError, MisuseKind, NamedGroup, PrivateKeyDer,
-    ProtocolVersion, ReadOutcome, Result, ResumptionState, Revocation, RevocationScope, Roots,
-    ServerConfig, ServerContext, ServerResumption, Session, SessionInfo, SniSelector, SpkiPin,
-    TicketKey, TicketKeys, Tls12Resumption, Unsupported,
+    blocking, check_pins, check_server_name, defaults, identity, keylog, revocation, Alert,
+    Backend, Capability, CertificateDer, CertificateError, CertificateRevocationListDer,
+    CipherSuite, ClientAuth, ClientConfig, ClientContext, Common, ConfigError, ConfigErrorKind,
+    DynBackend, DynClientContext, DynServerContext, DynSession, Error, Identity, Incompatibility,
+    KeyLog, Misbehaviour, MisuseError, MisuseKind, NamedGroup, PrivateKeyDer, ProtocolVersion,
+    ReadOutcome, Result, ResumptionState, Revocation, RevocationScope, Roots, ServerConfig,
+    ServerContext, ServerResumption, Session, SessionInfo, SniSelector, SpkiPin, TicketKey,
+    TicketKeys, Tls12Resumption, Unsupported,
 };
+
+/// For backend authors and tooling, not for applications: the traits a
+/// backend implements ([`driver`](backend::driver)), the in-memory transport
+/// the OpenSSL-family sessions run over ([`memio`](backend::memio)), the
+/// list of known backends ([`registry`](backend::registry)) and the erased
+/// drivers behind [`DynClientContext`] and [`DynServerContext`]. An
+/// application writes `DynServerContext`, `tokio_io::DynTlsAcceptor` and
+/// the like, never these.
+pub mod backend {
+    pub use polytls_api::{driver, memio, registry, DynClientDriver, DynServerDriver};
+}
 
 #[doc = include_str!("choosing_a_backend.md")]
 pub mod choosing_a_backend {}
@@ -209,7 +220,7 @@ fn compiled(name: &str) -> Option<DynBackend> {
 
 /// The names of the compiled-in backends, in default precedence order.
 pub fn available_backends() -> Vec<&'static str> {
-    registry::BACKENDS
+    backend::registry::BACKENDS
         .iter()
         .map(|b| b.name)
         .filter(|n| compiled(n).is_some())
@@ -218,15 +229,15 @@ pub fn available_backends() -> Vec<&'static str> {
 
 /// A compiled-in backend by name: `"rustls"`, `"rustls-ring"`, `"openssl"`,
 /// `"boring"` or `"aws-lc"` (case-insensitive; aliases such as `"boringssl"` too, see
-/// [`registry`]). A known backend that is not compiled in is
+/// [`backend::registry`]). A known backend that is not compiled in is
 /// [`Error::Unsupported`]; an unknown name is [`Error::InvalidConfig`].
 pub fn backend_by_name(name: &str) -> Result<DynBackend> {
-    let entry = registry::lookup(name).ok_or_else(|| {
+    let entry = backend::registry::lookup(name).ok_or_else(|| {
         Error::config(
             ConfigErrorKind::UnknownName,
             format!(
                 "unknown backend {name:?}; known: {}",
-                registry::names().join(", ")
+                backend::registry::names().join(", ")
             ),
         )
     })?;

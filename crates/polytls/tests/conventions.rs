@@ -11,14 +11,14 @@
 )]
 use polytls::*;
 
-use polytls::driver::SessionDriver;
+use polytls::backend::driver::SessionDriver;
 use static_assertions::assert_impl_all;
 
 assert_impl_all!(polytls::Session<Box<dyn SessionDriver>>: Send, Sync);
 assert_impl_all!(polytls::tokio_io::TlsStream<tokio::net::TcpStream, Box<dyn SessionDriver>>: Send, Sync);
 assert_impl_all!(polytls::blocking::Stream<std::net::TcpStream, Box<dyn SessionDriver>>: Send, Sync);
-assert_impl_all!(polytls::ClientContext<polytls::DynClientDriver>: Send, Sync, Clone);
-assert_impl_all!(polytls::ServerContext<polytls::DynServerDriver>: Send, Sync, Clone);
+assert_impl_all!(polytls::DynClientContext: Send, Sync, Clone);
+assert_impl_all!(polytls::DynServerContext: Send, Sync, Clone);
 assert_impl_all!(polytls::Error: Send, Sync, std::error::Error);
 
 #[test]

@@ -161,3 +161,6 @@ impl<IO: Read + Write, D: SessionDriver> Write for Stream<IO, D> {
         self.io.flush()
     }
 }
+
+/// A blocking stream over a backend chosen at run time.
+pub type DynStream<IO> = Stream<IO, Box<dyn SessionDriver>>;

@@ -140,3 +140,14 @@ impl ServerDriver for DynServerDriver {
         self.0.accept()
     }
 }
+
+/// A client context of a backend chosen at run time (what
+/// [`DynBackend::client_context`](crate::Backend::client_context) returns).
+pub type DynClientContext = crate::ClientContext<DynClientDriver>;
+
+/// A server context of a backend chosen at run time (what
+/// [`DynBackend::server_context`](crate::Backend::server_context) returns).
+pub type DynServerContext = crate::ServerContext<DynServerDriver>;
+
+/// A session of a backend chosen at run time.
+pub type DynSession = crate::Session<Box<dyn crate::driver::SessionDriver>>;

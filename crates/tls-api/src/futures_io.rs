@@ -166,3 +166,6 @@ where
         this.core.poll_shutdown(&mut Futures(&mut this.io), cx)
     }
 }
+
+/// A stream over a backend chosen at run time.
+pub type DynTlsStream<IO> = TlsStream<IO, Box<dyn SessionDriver>>;

@@ -69,7 +69,9 @@ pub use config::{
     SniSelector, SpkiPin, TicketKeys, Tls12Resumption,
 };
 pub use context::{ClientContext, ServerContext};
-pub use dynamic::{DynBackend, DynClientDriver, DynServerDriver};
+pub use dynamic::{
+    DynBackend, DynClientContext, DynClientDriver, DynServerContext, DynServerDriver, DynSession,
+};
 pub use error::{
     Alert, CertificateError, ConfigError, ConfigErrorKind, Error, Incompatibility, Misbehaviour,
     MisuseError, MisuseKind, NativeError, Result, Unsupported,

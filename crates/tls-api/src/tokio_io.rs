@@ -243,3 +243,12 @@ where
         this.core.poll_shutdown(&mut Tokio(&mut this.io), cx)
     }
 }
+
+/// A connector over a backend chosen at run time.
+pub type DynTlsConnector = TlsConnector<crate::DynClientDriver>;
+
+/// An acceptor over a backend chosen at run time.
+pub type DynTlsAcceptor = TlsAcceptor<crate::DynServerDriver>;
+
+/// A stream over a backend chosen at run time.
+pub type DynTlsStream<IO> = TlsStream<IO, Box<dyn SessionDriver>>;

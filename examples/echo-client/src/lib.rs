@@ -16,8 +16,8 @@
 
 #![forbid(unsafe_code)]
 
-use polytls::tokio_io::{TlsConnector, TlsStream};
-use polytls::{Backend, ClientConfig, DynClientDriver, Roots};
+use polytls::tokio_io::{DynTlsConnector, DynTlsStream, TlsConnector};
+use polytls::{Backend, ClientConfig, Roots};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -27,7 +27,7 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// A connection to a line-echo service.
 #[derive(Debug)]
 pub struct EchoClient {
-    stream: BufReader<TlsStream<TcpStream, Box<dyn polytls::driver::SessionDriver>>>,
+    stream: BufReader<DynTlsStream<TcpStream>>,
 }
 
 impl EchoClient {
@@ -37,7 +37,7 @@ impl EchoClient {
     pub async fn connect(addr: &str, server_name: &str, roots: Roots) -> Result<Self, Error> {
         let backend = polytls::default_backend()?;
         let context = backend.client_context(&ClientConfig::new(roots))?;
-        let connector: TlsConnector<DynClientDriver> = TlsConnector::new(context);
+        let connector: DynTlsConnector = TlsConnector::new(context);
         let tcp = TcpStream::connect(addr).await?;
         let stream = connector.connect(server_name, tcp).await?;
         Ok(Self {

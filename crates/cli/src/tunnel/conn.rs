@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use polytls::tokio_io::{TlsAcceptor, TlsConnector};
-use polytls::{DynClientDriver, DynServerDriver, SpkiPin};
+use polytls::tokio_io::{DynTlsAcceptor, DynTlsConnector, DynTlsStream};
+use polytls::SpkiPin;
 use polytls_listener::admission::{HandshakeLimits, Handshaking};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -292,10 +292,9 @@ impl Refusal {
 /// bounded, timed handshake).
 async fn handshake(
     phase: &Phase,
-    acceptor: &TlsAcceptor<DynServerDriver>,
+    acceptor: &DynTlsAcceptor,
     tcp: TcpStream,
-) -> Result<polytls::tokio_io::TlsStream<TcpStream, Box<dyn polytls::driver::SessionDriver>>, Refusal>
-{
+) -> Result<DynTlsStream<TcpStream>, Refusal> {
     let Some(handshaking) = &phase.handshaking else {
         return Err(Refusal::during_handshake(
             "handshake_timeout",
@@ -314,7 +313,7 @@ async fn handshake(
 
 async fn serve_conn(
     t: &Tunnel,
-    acceptor: &TlsAcceptor<DynServerDriver>,
+    acceptor: &DynTlsAcceptor,
     pins: &[SpkiPin],
     tcp: TcpStream,
     force: &CancellationToken,
@@ -409,7 +408,7 @@ fn route<'a>(spec: &'a TunnelSettings, sni: Option<&str>) -> Option<(&'a str, Op
 
 async fn client_conn(
     t: &Tunnel,
-    connector: &TlsConnector<DynClientDriver>,
+    connector: &DynTlsConnector,
     server_name: &str,
     plain: TcpStream,
     force: &CancellationToken,

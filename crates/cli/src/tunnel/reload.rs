@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use polytls::tokio_io::{TlsAcceptor, TlsConnector};
-use polytls::{Backend, DynClientDriver, DynServerDriver, SpkiPin};
+use polytls::tokio_io::{DynTlsAcceptor, DynTlsConnector};
+use polytls::{Backend, SpkiPin};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
@@ -23,11 +23,11 @@ use crate::tls::ClientAuthMode;
 /// The TLS side of a tunnel, rebuilt on reload.
 pub(super) enum Side {
     Server {
-        acceptor: TlsAcceptor<DynServerDriver>,
+        acceptor: DynTlsAcceptor,
         pins: Vec<SpkiPin>,
     },
     Client {
-        connector: TlsConnector<DynClientDriver>,
+        connector: DynTlsConnector,
         server_name: String,
     },
 }
@@ -120,7 +120,7 @@ fn build_side(spec: &TunnelSettings) -> Result<Side> {
                 .server_context(&config)
                 .context("building the server context")?;
             Ok(Side::Server {
-                acceptor: TlsAcceptor::new(context),
+                acceptor: DynTlsAcceptor::new(context),
                 pins: spec.tls.parsed_pins()?,
             })
         }
@@ -140,7 +140,7 @@ fn build_side(spec: &TunnelSettings) -> Result<Side> {
                 .client_context(&spec.tls.client_config()?)
                 .context("building the client context")?;
             Ok(Side::Client {
-                connector: TlsConnector::new(context),
+                connector: DynTlsConnector::new(context),
                 server_name,
             })
         }

@@ -316,8 +316,7 @@ use std::io::Write;
 
 /// A blocking TLS client (rustls) to `addr`, verifying `server_name` against
 /// `ca`, optionally presenting `cert`/`key`.
-pub type Tls =
-    polytls::blocking::Stream<std::net::TcpStream, Box<dyn polytls::driver::SessionDriver>>;
+pub type Tls = polytls::blocking::DynStream<std::net::TcpStream>;
 
 pub fn tls_client(
     addr: &str,
@@ -330,10 +329,7 @@ pub fn tls_client(
 
 /// A rustls client context trusting `ca`, with an optional identity: one
 /// context resumes its sessions on later connections.
-pub fn client_context(
-    ca: &Path,
-    identity: Option<(&Path, &Path)>,
-) -> polytls::ClientContext<polytls::DynClientDriver> {
+pub fn client_context(ca: &Path, identity: Option<(&Path, &Path)>) -> polytls::DynClientContext {
     use polytls::Backend;
     let roots = polytls::Roots::from_pem(&std::fs::read(ca).unwrap()).unwrap();
     let mut config = polytls::ClientConfig::new(roots);
@@ -347,7 +343,7 @@ pub fn client_context(
 
 /// A connection through `ctx` (which offers a cached session if it has one).
 pub fn tls_client_with(
-    ctx: &polytls::ClientContext<polytls::DynClientDriver>,
+    ctx: &polytls::DynClientContext,
     addr: &str,
     server_name: &str,
 ) -> Result<Tls, String> {
