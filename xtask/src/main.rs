@@ -138,6 +138,7 @@ fn main() -> ExitCode {
         Some("matrix") => packages::ensure(packages::ALL).and_then(|()| matrix::run(&cargo)),
         Some("deps") => packages::ensure(packages::ALL),
         Some("bogo") => bogo_command(&args[1..]),
+        Some("openssl-current") => openssl_current(),
         Some("fuzz") => packages::ensure(packages::ALL)
             .and_then(|()| fuzz::parse(&args[1..]))
             .and_then(|o| fuzz::run(&o, &cargo))
@@ -153,6 +154,7 @@ fn main() -> ExitCode {
                  fuzz      libFuzzer on every target: [--backend openssl|boring] [--target T]... [--seconds N]\n  \
                  matrix    every client backend x every server backend, across processes\n  \
                  bogo      BoringSSL's BoGo runner against the polytls shim: [--backend NAME]... [--filter 'GLOB;GLOB'] [--subset]\n  \
+                 openssl-current   the OpenSSL backend on a current OpenSSL (3.6, built by openssl-src): conformance and interop\n  \
                  deps      only install the system packages"
             );
             Err("unknown command".into())
@@ -165,6 +167,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask openssl-current`: the OpenSSL backend built against the
+/// OpenSSL that `openssl-src` vendors (3.6), beside the system one (3.0):
+/// the conformance suite on both paths and the interop tests with rustls.
+/// Not part of `cargo xtask test`: building OpenSSL from source takes
+/// minutes of CI's 30, and the backend's code is the same for both
+/// versions; run it when the OpenSSL backend or `openssl-src` changes.
+fn openssl_current() -> Result<(), String> {
+    if std::env::var_os("CARGO_BUILD_TARGET").is_none() {
+        std::env::set_var("CARGO_BUILD_TARGET", host_triple()?);
+    }
+    let mut totals = Totals::default();
+    cargo_test(
+        &[
+            "test",
+            "--package",
+            "polytls-openssl",
+            "--features",
+            "vendored",
+            "--test",
+            "conformance",
+            "--test",
+            "interop",
+        ],
+        &mut totals,
+    )?;
+    println!(
+        "OpenSSL (vendored): {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    Ok(())
 }
 
 /// The host's target triple (`rustc -vV`).

@@ -1,7 +1,6 @@
 //! OpenSSL's `SSL` over memory, as the shared session drives it.
 
 use openssl::nid::Nid;
-use openssl::pkey::Id;
 use polytls_api::{CipherSuite, NamedGroup};
 
 polytls_ossl_common::rust_openssl_stream_driver! {
@@ -24,34 +23,21 @@ polytls_ossl_common::rust_openssl_stream_driver! {
             CipherSuite::from_code(u16::from_be_bytes(c.protocol_id()))
         }
 
-        /// The group of the ephemeral key OpenSSL holds: the peer's, else ours.
-        /// OpenSSL 3.0 has no accessor for the negotiated group in the
-        /// `openssl` crate; hybrid groups (OpenSSL 3.5) are not named here.
+        /// From `SSL_get_negotiated_group`: a NID for the classic groups, the
+        /// IANA code (under `TLSEXT_nid_unknown`) for those without one.
         fn group(&self) -> Option<NamedGroup> {
-            let ssl = self.stream.ssl();
-            let (id, curve) = ssl
-                .peer_tmp_key()
-                .map(|k| {
-                    (
-                        k.id(),
-                        k.ec_key().ok().and_then(|ec| ec.group().curve_name()),
-                    )
-                })
-                .or_else(|_| {
-                    ssl.tmp_key().map(|k| {
-                        (
-                            k.id(),
-                            k.ec_key().ok().and_then(|ec| ec.group().curve_name()),
-                        )
-                    })
-                })
-                .ok()?;
-            match (id, curve) {
-                (Id::X25519, _) => Some(NamedGroup::X25519),
-                (Id::X448, _) => Some(NamedGroup::X448),
-                (Id::EC, Some(Nid::X9_62_PRIME256V1)) => Some(NamedGroup::SECP256R1),
-                (Id::EC, Some(Nid::SECP384R1)) => Some(NamedGroup::SECP384R1),
-                (Id::EC, Some(Nid::SECP521R1)) => Some(NamedGroup::SECP521R1),
+            /// `TLSEXT_nid_unknown` (`tls1.h`).
+            const UNKNOWN: std::os::raw::c_long = 0x0100_0000;
+            let v = crate::ffi::negotiated_group(self.stream.ssl())?;
+            if v & UNKNOWN != 0 {
+                return NamedGroup::from_code(u16::try_from(v & 0xffff).ok()?);
+            }
+            match Nid::from_raw(i32::try_from(v).ok()?) {
+                n if n.as_raw() == openssl_sys::NID_X25519 => Some(NamedGroup::X25519),
+                n if n.as_raw() == openssl_sys::NID_X448 => Some(NamedGroup::X448),
+                Nid::X9_62_PRIME256V1 => Some(NamedGroup::SECP256R1),
+                Nid::SECP384R1 => Some(NamedGroup::SECP384R1),
+                Nid::SECP521R1 => Some(NamedGroup::SECP521R1),
                 _ => None,
             }
         }

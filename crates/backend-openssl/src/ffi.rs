@@ -6,11 +6,15 @@
 //!   crate marks `unsafe`: rust-openssl#1041);
 //! - setting the server's ticket key (`SSL_CTX_set_tlsext_ticket_keys`, a C
 //!   macro over `SSL_CTX_ctrl`, which only `openssl-sys` binds;
-//!   rust-openssl#1828).
+//!   rust-openssl#1828);
+//! - reading the negotiated group (`SSL_get_negotiated_group`, a C macro
+//!   over `SSL_ctrl`, bound by neither crate): the ephemeral keys the
+//!   `openssl` crate can read name no hybrid group such as X25519MLKEM768.
 //!
 //! Each block states the binding's contract and why it holds; the tests
 //! named in each comment fail if it is broken.
 
+use foreign_types::ForeignTypeRef;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
 use polytls_api::{ConfigErrorKind, Error, Result, TicketKeys};
 
@@ -94,4 +98,38 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
             format!("{NAME}: OpenSSL refused the ticket key: {why}"),
         ))
     }
+}
+
+/// `SSL_CTRL_GET_NEGOTIATED_GROUP` (`ssl.h`, OpenSSL 3.0 and later).
+const SSL_CTRL_GET_NEGOTIATED_GROUP: std::os::raw::c_int = 134;
+
+/// `SSL_get_negotiated_group(ssl)`: the NID of the connection's key-exchange
+/// group, or `TLSEXT_nid_unknown | id` for a group OpenSSL has no NID for
+/// (the hybrid ML-KEM groups); `None` while the connection has no session.
+pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<std::os::raw::c_long> {
+    // The contract below needs a session: OpenSSL 3.0 reads
+    // `s->session->kex_group` without checking it (3.6 checks).
+    ssl.session()?;
+    // SAFETY: `SSL_get_negotiated_group(s)` is
+    // `SSL_ctrl(s, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, NULL)`. OpenSSL 3
+    // (`ssl3_ctrl`, s3_lib.c) reads the TLS 1.3 key exchange's group id, or
+    // else the group id of the connection's session, which OpenSSL 3.0
+    // dereferences unchecked — so the call is made only when the
+    // connection has a session (checked just above, through the binding);
+    // it returns the id through `tls1_group_id2nid(id, 1)`. `larg` and
+    // `parg` are not used, nothing is written, and `ssl.as_ptr()` is the live
+    // SSL this `SslRef` borrows for the call. Tests: conformance
+    // `handshake::version_mismatch` (a failed handshake has no session:
+    // without the check it crashes on OpenSSL 3.0),
+    // `handshake::info_reports_negotiated_parameters` and the group cases
+    // (the group read is the one configured, X25519MLKEM768 included on
+    // OpenSSL 3.6: `cargo xtask openssl-current`).
+    Some(unsafe {
+        openssl_sys::SSL_ctrl(
+            ssl.as_ptr(),
+            SSL_CTRL_GET_NEGOTIATED_GROUP,
+            0,
+            std::ptr::null_mut(),
+        )
+    })
 }
