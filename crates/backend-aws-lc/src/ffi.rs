@@ -39,10 +39,13 @@ pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
     })?;
     // SAFETY: `set_session` requires that the session be "associated with
     // the same SslContext as this Ssl". AWS-LC's `d2i_SSL_SESSION`
-    // (`SSL_SESSION_from_bytes`) makes a fresh session that is in no
-    // context's cache and has no ex_data, so the only context it meets is
-    // `ssl`'s own, whose cache produced the DER. `SSL_set_session` takes its
-    // own reference, so dropping `session` afterwards is sound. Tests:
+    // (`SSL_SESSION_parse`) makes a fresh session that is in no context's
+    // cache and has no ex_data, so the only context it meets is `ssl`'s own,
+    // whose cache produced the DER. AWS-LC aborts the process if a session
+    // is set after the handshake has started: the family attaches it only to
+    // a fresh `Ssl`, before any handshake step (`rust_openssl_binding!`'s
+    // `Binding::client`). `SSL_set_session` takes its own reference, so
+    // dropping `session` afterwards is sound. Tests:
     // `resumption_state_round_trip` and
     // `resumption_state_from_another_context_refused` (conformance).
     unsafe { ssl.set_session(&session) }
@@ -110,9 +113,10 @@ fn set_list(
     // call into arrays the context owns, and keep no pointer to it; they
     // return 1 on success. `b.as_ptr()` is the builder's live context,
     // borrowed mutably; `list` is a CString alive for the call. Tests:
-    // `negotiation::sigalg_*` and `negotiation::tls13_suite_*` in the
-    // conformance suite (the configured lists are what is negotiated), and
-    // `unknown_sigalg_rejected` below (a failure is reported, not ignored).
+    // conformance `defaults::default_client_hello_offers_portable_lists` and
+    // `handshake::cipher_suite_restriction_tls13` (the configured lists are
+    // what is offered and negotiated), and `unknown_sigalg_rejected` below
+    // (a failure is reported, not ignored).
     if unsafe { setter(b.as_ptr(), list.as_ptr()) } == 1 {
         Ok(())
     } else {
@@ -125,9 +129,10 @@ fn set_list(
 pub(crate) fn group_id(ssl: &SslRef) -> u16 {
     // SAFETY: `SSL_get_group_id(const SSL *)` (AWS-LC `ssl_lib.cc`) only
     // reads the connection's current session, returning 0 when it has
-    // none; `ssl.as_ptr()` is a live SSL borrowed for the call. Test:
-    // conformance `negotiation::*group*` (the group read is the one
-    // configured).
+    // none; `ssl.as_ptr()` is a live SSL borrowed for the call. Tests:
+    // conformance `handshake::group_restriction` and
+    // `handshake::info_reports_negotiated_parameters` (the group read is the
+    // one configured).
     unsafe { openssl_sys::SSL_get_group_id(ssl.as_ptr()) }
 }
 

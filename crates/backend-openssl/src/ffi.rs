@@ -119,8 +119,8 @@ pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<std::os::raw::c_long> {
     // it returns the id through `tls1_group_id2nid(id, 1)`. `larg` and
     // `parg` are not used, nothing is written, and `ssl.as_ptr()` is the live
     // SSL this `SslRef` borrows for the call. Tests: conformance
-    // `handshake::version_mismatch` (a failed handshake has no session:
-    // without the check it crashes on OpenSSL 3.0),
+    // `handshake::version_mismatch` (a server that refuses the version has
+    // no session yet: without the check it crashes on OpenSSL 3.0),
     // `handshake::info_reports_negotiated_parameters` and the group cases
     // (the group read is the one configured, X25519MLKEM768 included on
     // OpenSSL 3.6: `cargo xtask openssl-current`).

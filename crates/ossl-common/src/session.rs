@@ -106,8 +106,7 @@ pub struct OsslSession<D> {
     is_server: bool,
     early: Vec<u8>,
     peer_closed: bool,
-    /// The key-exchange group, captured during the handshake: OpenSSL frees
-    /// the ephemeral keys once they are used.
+    /// The key-exchange group, read when the handshake completes.
     group: Option<NamedGroup>,
     /// One plaintext byte read ahead by `process_new_packets` where the
     /// binding has no `SSL_peek`; handed out first by `read`.
@@ -264,12 +263,14 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         }
         if self.handshaking {
             let r = self.d.handshake();
-            if self.group.is_none() {
-                self.group = self.d.group();
-            }
             match r {
                 Ok(()) => {
                     self.handshaking = false;
+                    // Read when the handshake completes, not before: a client
+                    // that offered a session would otherwise report the
+                    // offered session's group, even when the server declined
+                    // it or picked another group.
+                    self.group = self.d.group();
                     self.flush_early()?;
                 }
                 Err(e) if self.benign(&e) => return Ok(()),

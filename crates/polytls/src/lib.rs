@@ -72,7 +72,7 @@
 //! whether a handshake `resumed`. To hold resumption state yourself — one
 //! upstream per pooled connection, say — take it from a session and offer
 //! it on a later connect of the same context. Where the library can
-//! serialize it (OpenSSL, BoringSSL) it also survives a restart;
+//! serialize it (OpenSSL, BoringSSL, AWS-LC) it also survives a restart;
 //! [`Capability::ResumptionExport`] says whether it can.
 //!
 //! ```
@@ -256,8 +256,8 @@ pub fn backend_by_name(name: &str) -> Result<DynBackend> {
 }
 
 /// The default backend: the `POLYTLS_BACKEND` environment variable if set,
-/// else the first compiled-in of rustls, OpenSSL, BoringSSL, AWS-LC
-/// (memory-safe first). With no backend compiled in this is [`Error::Unsupported`].
+/// else the first compiled-in of rustls, rustls-ring, OpenSSL, BoringSSL,
+/// AWS-LC (memory-safe first). With no backend compiled in this is [`Error::Unsupported`].
 pub fn default_backend() -> Result<DynBackend> {
     if let Ok(name) = std::env::var("POLYTLS_BACKEND") {
         return backend_by_name(&name);
@@ -267,7 +267,7 @@ pub fn default_backend() -> Result<DynBackend> {
         None => Err(Error::unsupported(
             "polytls",
             None,
-            "no backend compiled in: enable `rustls`, `openssl`, `boring` or `aws-lc`",
+            "no backend compiled in: enable `rustls`, `rustls-ring`, `openssl`, `boring` or `aws-lc`",
         )),
     }
 }
