@@ -1,11 +1,5 @@
-//! The harness on Boring, through polytls and directly, plus memory per idle
-//! session (counted by the instrumented allocator).
-
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
-use std::alloc::System;
-
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+//! The harness on BoringSSL, through polytls and directly, plus memory per
+//! idle session (counted by the instrumented allocator).
 
 /// The library used directly. Resumed cases have none: a direct client
 /// resumes only through `SSL_set_session`, which the binding offers only as
@@ -14,27 +8,12 @@ fn direct(p: &polytls_bench::Params) -> Option<polytls_bench::direct_boring::Dir
     (!p.resumption).then(|| polytls_bench::direct_boring::DirectFactory::new(p))
 }
 
-fn main() {
-    if polytls_bench::count::from_env(&polytls_boring::Boring, direct) {
-        return;
-    }
-    let region = Region::new(GLOBAL);
-    let net = || {
-        let s = region.change();
-        s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
-    };
-    polytls_bench::report_memory(&polytls_boring::Boring, direct, &net);
-    let mut c = criterion::Criterion::default().configure_from_args();
-    // The crypto floor, measured in this process: the cheaper of aws-lc-rs
-    // and this backend's own library, per operation.
-    use polytls_bench::floor;
-    floor::register(
-        &mut c,
-        &[("aws-lc-rs", &floor::AwsLc), ("boring", &floor::Boring)],
-    );
-    polytls_bench::run(&mut c, &polytls_boring::Boring, direct);
-    polytls_bench::tokio_loopback::run(&mut c, &polytls_boring::Boring, |p| {
-        direct(p).expect("a direct baseline")
-    });
-    c.final_summary();
-}
+// The floor: the cheaper of aws-lc-rs and BoringSSL, per operation.
+polytls_bench::bench_main!(
+    polytls_boring::Boring,
+    direct,
+    floor: [
+        "aws-lc-rs" => polytls_bench::floor::AwsLc,
+        "boring" => polytls_bench::floor::Boring,
+    ],
+);

@@ -59,7 +59,11 @@ pub fn from_env<B: Backend, D: Factory>(
     let [kind, case, name, func] = parts[..] else {
         panic!("POLYTLS_BENCH_COUNT={id}: expected kind/case/backend/function");
     };
-    assert_eq!(name, backend.name(), "{id}: not this binary's backend");
+    assert_eq!(
+        name,
+        crate::column(backend),
+        "{id}: not this binary's backend"
+    );
     let (imp, side) = func
         .split_once('-')
         .unwrap_or_else(|| panic!("{id}: function is <polytls|direct>-<side>"));

@@ -1,14 +1,15 @@
 //! # polytls-bench — one harness, every backend, with direct baselines
 //!
-//! Each bench binary (`benches/rustls.rs`, `openssl.rs`, `boring.rs`,
-//! `aws-lc.rs`) calls
-//! [`run`] with its backend and a factory for the same connections made with
-//! the library directly (no polytls). Everything is in memory on one thread;
+//! Each bench binary (`benches/rustls.rs`, `rustls-ring.rs`, `openssl.rs`,
+//! `boring.rs`, `aws-lc.rs`) is one [`bench_main!`]: its backend, a factory
+//! for the same connections made with the library directly (no polytls) and
+//! the libraries whose primitives make its crypto floor. Everything is in memory on one thread;
 //! the client's and the server's work are timed separately
 //! (`iter_custom`), and setup stays outside the timed region.
 //!
-//! Group names are stable: `handshake/<case>/<backend>` and
-//! `throughput/<case>/<backend>`; functions are `polytls-client`,
+//! Group names are stable: `handshake/<case>/<column>` and
+//! `throughput/<case>/<column>`, where the column is the backend's name (see
+//! [`column`]); functions are `polytls-client`,
 //! `polytls-server`, `direct-client`, `direct-server`. Key exchange is pinned
 //! to X25519 and every backend uses the same certificates.
 
@@ -32,6 +33,9 @@ use polytls_api::{
 };
 use polytls_conformance::pki::{pki, KeyType, Leaf};
 
+#[doc(hidden)]
+pub use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+
 pub mod count;
 #[cfg(feature = "boring")]
 pub mod direct_boring;
@@ -42,6 +46,72 @@ pub mod direct_rustls;
 pub mod floor;
 pub mod scale;
 pub mod tokio_loopback;
+
+/// The column a backend's results carry (`<kind>/<case>/<column>/…`,
+/// `memory-<column>.json`): its registry name, except the OpenSSL backend
+/// built with the `openssl-vendored` feature, which links the OpenSSL that
+/// `openssl-src` vendors (3.6) and is its own column beside the system
+/// OpenSSL's (`openssl`).
+pub fn column<B: Backend>(backend: &B) -> &'static str {
+    match backend.name() {
+        "openssl" if cfg!(feature = "openssl-vendored") => "openssl-vendored",
+        name => name,
+    }
+}
+
+/// A bench binary: the global allocator that counts idle-session memory,
+/// and a `main` that runs [`main`] with the backend, its direct factory and
+/// the libraries of its crypto floor (the cheaper per operation counts).
+///
+/// ```ignore
+/// polytls_bench::bench_main!(
+///     polytls_rustls::Rustls,
+///     direct,
+///     floor: ["aws-lc-rs" => polytls_bench::floor::AwsLc],
+/// );
+/// ```
+#[macro_export]
+macro_rules! bench_main {
+    ($backend:expr, $direct:expr, floor: [$($lib:literal => $primitives:expr),+ $(,)?] $(,)?) => {
+        #[global_allocator]
+        static GLOBAL: &$crate::StatsAlloc<::std::alloc::System> = &$crate::INSTRUMENTED_SYSTEM;
+
+        fn main() {
+            $crate::main(&$backend, $direct, &[$(($lib, &$primitives)),+], GLOBAL);
+        }
+    };
+}
+
+/// The body of every bench binary (see [`bench_main!`]): counts one
+/// benchmark's instructions when `POLYTLS_BENCH_COUNT` asks for it;
+/// otherwise writes the memory per idle session, then registers the crypto
+/// floor, every in-memory case and the tokio loopback cases with criterion.
+pub fn main<B: Backend, D: Factory + tokio_loopback::TokioTls>(
+    backend: &B,
+    direct: fn(&Params) -> Option<D>,
+    floors: &[(&str, &dyn floor::Primitives)],
+    alloc: &'static StatsAlloc<std::alloc::System>,
+) {
+    if count::from_env(backend, direct) {
+        return;
+    }
+    let region = stats_alloc::Region::new(alloc);
+    let net = || {
+        let s = region.change();
+        s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    };
+    report_memory(backend, direct, &net);
+    let mut c = Criterion::default().configure_from_args();
+    // The floor is measured in this process, right beside the cases.
+    floor::register(&mut c, floors);
+    run(&mut c, backend, direct);
+    // The tokio cases (TLS 1.3 and 1.2, ECDSA, full) have a direct
+    // baseline on every library.
+    tokio_loopback::run(&mut c, backend, |p| {
+        direct(p).expect("every tokio case has a direct baseline")
+    });
+    c.final_summary();
+}
 
 /// One side of a connection, as the harness drives it.
 pub trait Endpoint {
@@ -329,7 +399,7 @@ pub fn unsupported<B: Backend>(backend: &B, p: &Params) -> Option<String> {
         .into_iter()
         .flatten()
         .find(|c| !backend.supports(*c))
-        .map(|c| format!("{} lacks {c:?}", backend.name()))
+        .map(|c| format!("{} lacks {c:?}", column(backend)))
 }
 
 /// Records that `id` (a benchmark group) cannot run on this backend, for the
@@ -453,7 +523,7 @@ pub fn run<B: Backend, D: Factory>(
     backend: &B,
     direct: impl Fn(&Params) -> Option<D>,
 ) {
-    let name = backend.name();
+    let name = column(backend);
     for (case, params) in handshake_cases() {
         if let Some(why) = unsupported(backend, &params) {
             record_unsupported(&format!("handshake/{case}/{name}"), &why);
@@ -516,8 +586,9 @@ pub fn idle_session_bytes<F: Factory>(f: &F, n: usize, net_bytes: &dyn Fn() -> i
 }
 
 /// Measures idle-session memory through polytls and directly for the
-/// TLS 1.3 ECDSA case and writes `memory-<backend>.json` into
-/// `target/polytls-report/` for `cargo xtask compare`.
+/// TLS 1.3 ECDSA case and writes `memory-<column>.json` (with the
+/// library's name and version) into `target/polytls-report/` for
+/// `cargo xtask compare`.
 pub fn report_memory<B: Backend, D: Factory>(
     backend: &B,
     direct: impl Fn(&Params) -> Option<D>,
@@ -526,15 +597,19 @@ pub fn report_memory<B: Backend, D: Factory>(
     let params = handshake_cases()[0].1;
     let (pc, ps) = idle_session_bytes(&PolytlsFactory::new(backend, &params), 50, net_bytes);
     let d = direct(&params).map(|d| idle_session_bytes(&d, 50, net_bytes));
-    let json = format!(
-        "{{\"backend\":\"{}\",\"case\":\"tls13-ecdsa\",\"polytls_client\":{pc},\"polytls_server\":{ps},\"direct_client\":{},\"direct_server\":{}}}\n",
-        backend.name(),
-        d.map_or("null".into(), |d| d.0.to_string()),
-        d.map_or("null".into(), |d| d.1.to_string()),
-    );
+    let json = serde_json::json!({
+        "backend": column(backend),
+        "library": backend.library_version(),
+        "case": "tls13-ecdsa",
+        "polytls_client": pc,
+        "polytls_server": ps,
+        "direct_client": d.map(|d| d.0),
+        "direct_server": d.map(|d| d.1),
+    })
+    .to_string();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/polytls-report");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("memory-{}.json", backend.name())), &json);
+        let _ = std::fs::write(dir.join(format!("memory-{}.json", column(backend))), &json);
     }
     eprintln!("memory per idle session: {json}");
 }

@@ -212,7 +212,7 @@ pub fn tokio_cases() -> [(&'static str, &'static str, Params, usize); 2] {
 /// Registers the tokio cases for `backend`: through polytls, and through the
 /// library's own tokio adapter that `direct` makes for a case.
 pub fn run<B: Backend, D: TokioTls>(c: &mut Criterion, backend: &B, direct: impl Fn(&Params) -> D) {
-    let name = backend.name();
+    let name = crate::column(backend);
     for (kind, case, params, size) in tokio_cases() {
         let mut g = c.benchmark_group(format!("{kind}/{case}/{name}"));
         let poly = PolytlsTokio::new(backend, &params);

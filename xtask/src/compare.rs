@@ -14,14 +14,64 @@ use serde_json::Value;
 
 use crate::report::Report;
 
-/// One bench binary: backend name, cargo features, bench target.
-const RUNNERS: &[(&str, &[&str], &str)] = &[
-    ("rustls", &[], "rustls"),
-    ("rustls-ring", &["--features", "rustls-ring"], "rustls-ring"),
-    ("openssl", &["--features", "openssl"], "openssl"),
-    ("boring", &["--features", "boring"], "boring"),
-    ("aws-lc", &["--features", "aws-lc"], "aws-lc"),
+/// One bench binary and the column of the report its results fill.
+pub(crate) struct Runner {
+    /// The column (`<kind>/<case>/<column>/…`, `polytls_bench::column`).
+    pub(crate) column: &'static str,
+    /// The registry backend it runs (`polytls-scale --backend`).
+    backend: &'static str,
+    /// Cargo features of `polytls-bench`.
+    features: &'static [&'static str],
+    /// The bench target.
+    bench: &'static str,
+}
+
+/// Every column, in the order tables show them: each backend, and the
+/// OpenSSL backend once more over the OpenSSL that `openssl-src` vendors
+/// (3.6), beside the system OpenSSL (3.0 here).
+pub(crate) const RUNNERS: &[Runner] = &[
+    Runner {
+        column: "rustls",
+        backend: "rustls",
+        features: &[],
+        bench: "rustls",
+    },
+    Runner {
+        column: "rustls-ring",
+        backend: "rustls-ring",
+        features: &["--features", "rustls-ring"],
+        bench: "rustls-ring",
+    },
+    Runner {
+        column: "openssl",
+        backend: "openssl",
+        features: &["--features", "openssl"],
+        bench: "openssl",
+    },
+    Runner {
+        column: "openssl-vendored",
+        backend: "openssl",
+        features: &["--features", "openssl-vendored"],
+        bench: "openssl",
+    },
+    Runner {
+        column: "boring",
+        backend: "boring",
+        features: &["--features", "boring"],
+        bench: "boring",
+    },
+    Runner {
+        column: "aws-lc",
+        backend: "aws-lc",
+        features: &["--features", "aws-lc"],
+        bench: "aws-lc",
+    },
 ];
+
+/// The columns, in table order.
+pub(crate) fn columns() -> Vec<&'static str> {
+    RUNNERS.iter().map(|r| r.column).collect()
+}
 
 /// How long each benchmark measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +122,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     o.quick = o.mode == Mode::Quick;
     for b in &mut o.backends {
-        *b = crate::backends::get(b)?.name.to_owned();
+        if !columns().contains(&b.as_str()) {
+            *b = crate::backends::get(b)?.name.to_owned();
+        }
     }
     Ok(o)
 }
@@ -91,7 +143,7 @@ const GROUPS: &[(&str, Option<&str>)] = &[
 
 /// One process of the run: a bench binary restricted to one group.
 struct Step {
-    runner: &'static (&'static str, &'static [&'static str], &'static str),
+    runner: &'static Runner,
     /// What this step measures (a backend's cases or its floor).
     label: String,
     /// Criterion's filter (a regular expression on the benchmark id).
@@ -149,28 +201,32 @@ fn criterion_args(mode: Mode) -> Vec<String> {
     args
 }
 
+/// The runners `--backend` picks (every one without it).
+fn chosen(opts: &Options) -> impl Iterator<Item = &'static Runner> + '_ {
+    RUNNERS
+        .iter()
+        .filter(|r| opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.column))
+}
+
 /// Builds every bench binary, lists its benchmarks and lays out the run.
 fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
-    let runners: Vec<_> = RUNNERS
-        .iter()
-        .filter(|(name, _, _)| opts.backends.is_empty() || opts.backends.iter().any(|b| b == name))
-        .collect();
+    let runners: Vec<&'static Runner> = chosen(opts).collect();
     let mut ids = BTreeMap::new();
     for (i, r) in runners.iter().enumerate() {
         eprintln!(
             "[build {}/{}] the {} benchmarks (release)",
             i + 1,
             runners.len(),
-            r.0
+            r.column
         );
-        let exe = crate::instructions::executable(cargo, r.2, r.1)?;
-        ids.insert(r.0, crate::instructions::list(&exe)?);
+        let exe = crate::instructions::executable(cargo, r.bench, r.features)?;
+        ids.insert(r.column, crate::instructions::list(&exe)?);
     }
     let case = opts.case.as_deref();
     let mut steps = Vec::new();
     for r in &runners {
         for (group, floor) in GROUPS {
-            let count = ids[r.0]
+            let count = ids[r.column]
                 .iter()
                 .filter(|id| id.starts_with(group) && case.is_none_or(|c| id.contains(c)))
                 .count();
@@ -180,10 +236,13 @@ fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
             if let Some(floor) = floor {
                 steps.push(Step {
                     runner: r,
-                    label: format!("{} floor", r.0),
+                    label: format!("{} floor", r.column),
                     filter: format!("^{}", regex_escape(floor)),
-                    count: ids[r.0].iter().filter(|id| id.starts_with(floor)).count(),
-                    floor_for: Some(r.0),
+                    count: ids[r.column]
+                        .iter()
+                        .filter(|id| id.starts_with(floor))
+                        .count(),
+                    floor_for: Some(r.column),
                 });
             }
             let mut filter = format!("^{}", regex_escape(group));
@@ -192,7 +251,7 @@ fn plan(cargo: &str, opts: &Options) -> Result<Vec<Step>, String> {
             }
             steps.push(Step {
                 runner: r,
-                label: r.0.to_owned(),
+                label: r.column.to_owned(),
                 filter,
                 count,
                 floor_for: None,
@@ -248,18 +307,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // The floor per backend, measured right before that backend's groups.
     let mut floors: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     for step in &steps {
-        let (name, features, bench) = step.runner;
-        let mut args: Vec<String> = ["bench", "--package", "polytls-bench", "--bench", bench]
+        let r = step.runner;
+        let mut args: Vec<String> = ["bench", "--package", "polytls-bench", "--bench", r.bench]
             .iter()
             .map(|s| s.to_string())
             .collect();
-        args.extend(features.iter().map(|s| s.to_string()));
+        args.extend(r.features.iter().map(|s| s.to_string()));
         args.push("--".into());
         args.extend(criterion_args(opts.mode));
         args.push(step.filter.clone());
         let step_started = SystemTime::now();
         run_with_progress(&step.label, &args, &mut progress)
-            .map_err(|e| format!("the {name} benchmarks failed: {e}"))?;
+            .map_err(|e| format!("the {} benchmarks failed: {e}", r.column))?;
         if let Some(backend) = step.floor_for {
             let fresh = collect_since(&target.join("criterion"), step_started);
             let floor = floors.entry(backend.to_owned()).or_default();
@@ -267,29 +326,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let mut scale_rows = Vec::new();
-    for (name, features, _) in RUNNERS
-        .iter()
-        .filter(|r| opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
-    {
+    for r in chosen(&opts) {
         if opts.case.is_some() {
             break;
         }
-        eprintln!("scale over loopback TCP ({name}): handshakes/s per server thread count, memory per idle connection");
-        scale_rows.extend(run_scale(&cargo, name, features, opts.quick)?);
+        eprintln!(
+            "scale over loopback TCP ({}): handshakes/s per server thread count, memory per idle connection",
+            r.column
+        );
+        scale_rows.extend(run_scale(&cargo, r, opts.quick)?);
     }
     let mut instr = BTreeMap::new();
     if opts.instructions {
         let scratch = target.join("polytls-report").join("callgrind");
-        for (name, features, bench) in RUNNERS
-            .iter()
-            .filter(|r| opts.backends.is_empty() || opts.backends.iter().any(|b| b == r.0))
-        {
-            eprintln!("counting instructions ({name}, callgrind)");
+        for r in chosen(&opts) {
+            eprintln!("counting instructions ({}, callgrind)", r.column);
             instr.extend(crate::instructions::count(
                 &cargo,
-                name,
-                bench,
-                features,
+                r.column,
+                r.bench,
+                r.features,
                 opts.quick,
                 opts.case.as_deref(),
                 &scratch,
@@ -358,15 +414,11 @@ fn thread_counts() -> Vec<usize> {
     t
 }
 
-/// Builds and runs the scale harness (`polytls-scale`) for one backend; its
-/// JSON lines. The open-file limit is raised to the hard limit for the
-/// 10,000 idle connections.
-fn run_scale(
-    cargo: &str,
-    backend: &str,
-    features: &[&str],
-    quick: bool,
-) -> Result<Vec<Value>, String> {
+/// Builds and runs the scale harness (`polytls-scale`) for one runner; its
+/// JSON lines, named by the runner's column. The open-file limit is raised
+/// to the hard limit for the 10,000 idle connections.
+fn run_scale(cargo: &str, runner: &Runner, quick: bool) -> Result<Vec<Value>, String> {
+    let (backend, features) = (runner.backend, runner.features);
     let mut args = vec![
         "build",
         "--profile",
@@ -418,10 +470,14 @@ fn run_scale(
             out.status
         ));
     }
-    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+    let mut rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
+    let backend = runner.column;
+    for r in &mut rows {
+        r["backend"] = backend.into();
+    }
     for r in &rows {
         match r["kind"].as_str() {
             Some("handshakes") => eprintln!(
@@ -627,6 +683,31 @@ mod tests {
         assert_eq!(floor["aead/aes128gcm"], 700.0);
         assert_eq!(floor["aead/chacha20/aws-lc-rs"], 6000.0);
         assert!(!floor.keys().any(|k| k.starts_with("handshake")));
+    }
+
+    #[test]
+    fn every_backend_has_its_column_and_columns_are_unique() {
+        for b in crate::backends::BACKENDS {
+            assert!(
+                RUNNERS
+                    .iter()
+                    .any(|r| r.column == b.name && r.backend == b.name),
+                "{}",
+                b.name
+            );
+        }
+        let mut c = columns();
+        c.sort_unstable();
+        c.dedup();
+        assert_eq!(c.len(), RUNNERS.len());
+        let o = parse(&[
+            "--backend".into(),
+            "openssl-vendored".into(),
+            "--backend".into(),
+            "BoringSSL".into(),
+        ])
+        .expect("both names are known");
+        assert_eq!(o.backends, ["openssl-vendored", "boring"]);
     }
 
     #[test]

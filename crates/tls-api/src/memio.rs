@@ -12,7 +12,18 @@ use std::io::{self, Read, Write};
 /// maximal TLS record with its header.
 const READ_CHUNK: usize = 16 * 1024 + 5 + 256;
 
+/// A fill that brings at most this many bytes is small: a handshake's last
+/// message, a ticket, a request, a keep-alive. After one, a drained queue
+/// whose next read would block gives its memory back (see
+/// [`MemIo::fill_from`]); the next fill reads into this much stack first.
+const SMALL_FILL: usize = 2048;
+
 /// In-memory byte queues: `input` from the peer, `output` to the peer.
+///
+/// An idle connection holds no queue memory: once everything received was
+/// read, the last fill was small and the transport has nothing more
+/// (`WouldBlock`), both queues are released. A bulk receiver's fills are
+/// large, so it keeps its buffer and pays no allocation per `WouldBlock`.
 #[derive(Debug, Default)]
 pub struct MemIo {
     input: Vec<u8>,
@@ -21,6 +32,11 @@ pub struct MemIo {
     eof: bool,
     output: Vec<u8>,
     sent: usize,
+    /// Bytes the last successful fill brought.
+    last_fill: usize,
+    /// The queues were released as idle: the next fill reads into the
+    /// stack and allocates what arrived, not a whole record's room.
+    released: bool,
 }
 
 impl MemIo {
@@ -30,10 +46,57 @@ impl MemIo {
     }
 
     /// Reads once from `rd` into the input queue. `Ok(0)` records EOF.
+    ///
+    /// A `WouldBlock` when all input was read and the last fill was small
+    /// releases both queues' memory (output only if it is all sent): the
+    /// connection is idle, and a held record-sized buffer is most of what
+    /// an idle connection costs.
     pub fn fill_from(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
+        let result = self.fill(rd);
+        match &result {
+            Ok(n) => self.last_fill = *n,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    && self.start == self.end
+                    && self.last_fill <= SMALL_FILL =>
+            {
+                self.release();
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Gives back the memory of the drained queues.
+    fn release(&mut self) {
+        self.input = Vec::new();
+        self.start = 0;
+        self.end = 0;
+        if self.sent == self.output.len() {
+            self.output = Vec::new();
+            self.sent = 0;
+        }
+        self.released = true;
+    }
+
+    fn fill(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+        }
+        if self.released {
+            // After idleness, most fills are small: take what arrived
+            // without zeroing a record's room for it.
+            let mut small = [0u8; SMALL_FILL];
+            let n = rd.read(&mut small)?;
+            self.released = false;
+            if n == 0 {
+                self.eof = true;
+            }
+            self.input.truncate(self.end);
+            self.input.extend_from_slice(&small[..n]);
+            self.end += n;
+            return Ok(n);
         }
         if self.input.len() - self.end < READ_CHUNK {
             // Move the unread bytes to the front only when there are no more
@@ -121,6 +184,81 @@ impl Write for MemIo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A transport with `chunks` to give, then `WouldBlock`.
+    struct Socket(Vec<Vec<u8>>);
+
+    impl Read for Socket {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(chunk) = self.0.first_mut() else {
+                return Err(io::ErrorKind::WouldBlock.into());
+            };
+            let n = buf.len().min(chunk.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            chunk.drain(..n);
+            if chunk.is_empty() {
+                self.0.remove(0);
+            }
+            Ok(n)
+        }
+    }
+
+    fn read_all(m: &mut MemIo) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = m.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    #[test]
+    fn an_idle_connection_holds_no_queue_memory() {
+        let mut m = MemIo::new();
+        let mut sock = Socket(vec![b"finished".to_vec()]);
+        assert_eq!(m.fill_from(&mut sock).ok(), Some(8));
+        m.write_all(b"ticket").ok();
+        m.drain_to(&mut Vec::new()).ok();
+        assert!(m.input.capacity() >= READ_CHUNK);
+        // Unread input is never released.
+        let kind = m.fill_from(&mut sock).map_err(|e| e.kind());
+        assert_eq!(kind, Err(io::ErrorKind::WouldBlock));
+        assert!(m.input.capacity() >= READ_CHUNK && m.has_input());
+        assert_eq!(read_all(&mut m), b"finished");
+        let kind = m.fill_from(&mut sock).map_err(|e| e.kind());
+        assert_eq!(kind, Err(io::ErrorKind::WouldBlock));
+        assert_eq!((m.input.capacity(), m.output.capacity()), (0, 0));
+        // It wakes up: a small message costs what it is, a large one is
+        // read whole over the next fills, in order.
+        let big: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
+        let mut sock = Socket(vec![b"ping".to_vec(), big.clone()]);
+        assert_eq!(m.fill_from(&mut sock).ok(), Some(4));
+        assert!(m.input.capacity() < 64, "{}", m.input.capacity());
+        assert_eq!(read_all(&mut m), b"ping");
+        let mut got = Vec::new();
+        while m.fill_from(&mut sock).is_ok() {
+            got.extend(read_all(&mut m));
+        }
+        assert_eq!(got, big);
+    }
+
+    #[test]
+    fn a_bulk_receiver_keeps_its_buffer() {
+        let mut m = MemIo::new();
+        for _ in 0..3 {
+            let mut sock = Socket(vec![vec![1u8; 4 * READ_CHUNK]]);
+            while m.fill_from(&mut sock).is_ok() {
+                assert_eq!(read_all(&mut m).len(), READ_CHUNK);
+            }
+            assert!(
+                m.input.capacity() >= READ_CHUNK,
+                "released after a large fill"
+            );
+        }
+    }
 
     #[test]
     fn queues_in_order_and_signals_state() {
