@@ -78,6 +78,12 @@ impl Endpoint for Direct {
     fn handshaking(&self) -> bool {
         !matches!(self, Direct::Ready(_))
     }
+    fn suite(&self) -> Option<String> {
+        match self {
+            Direct::Ready(s) => Some(s.ssl().current_cipher()?.name().to_owned()),
+            _ => None,
+        }
+    }
 }
 
 /// `SSL_CTX`s equivalent to what polytls builds for a case.

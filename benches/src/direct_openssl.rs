@@ -51,6 +51,9 @@ impl Endpoint for Direct {
     fn handshaking(&self) -> bool {
         !self.done
     }
+    fn suite(&self) -> Option<String> {
+        Some(self.stream.ssl().current_cipher()?.name().to_owned())
+    }
 }
 
 /// `SSL_CTX`s equivalent to what polytls builds for a case.
@@ -77,6 +80,11 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
         let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
         b.set_sigalgs_list(&sigalgs.join(":")).expect("sigalgs");
         b.set_options(SslOptions::NO_COMPRESSION);
+        // polytls' TLS 1.3 order (OpenSSL's own puts AES-256 first).
+        b.set_ciphersuites(
+            "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+        )
+        .expect("TLS 1.3 suites");
     }
     b.set_options(SslOptions::NO_RENEGOTIATION);
     match p.suite {

@@ -43,6 +43,14 @@ impl Endpoint for Direct {
     fn handshaking(&self) -> bool {
         self.0.is_handshaking()
     }
+    fn suite(&self) -> Option<String> {
+        let code = u16::from(self.0.negotiated_cipher_suite()?.suite());
+        Some(
+            polytls_api::CipherSuite::from_code(code)?
+                .openssl_name()
+                .to_owned(),
+        )
+    }
 }
 
 /// rustls configurations equivalent to what polytls builds for a case.
@@ -79,13 +87,15 @@ fn provider(p: &Params, ring: bool) -> Arc<CryptoProvider> {
         )
     };
     provider.kx_groups = groups;
-    if let Some(s) = p.suite {
-        provider.cipher_suites = suites
-            .iter()
-            .copied()
-            .filter(|c| u16::from(c.suite()) == s.code())
-            .collect();
-    }
+    // polytls' portable list and order (or the pinned suite): the provider's
+    // own order prefers AES-256, so both ends negotiated another suite than
+    // polytls does, and the baseline measured other work.
+    provider.cipher_suites = polytls_api::defaults::CIPHER_SUITES
+        .iter()
+        .filter(|s| p.suite.is_none_or(|pinned| pinned == **s))
+        .filter_map(|s| suites.iter().find(|c| u16::from(c.suite()) == s.code()))
+        .copied()
+        .collect();
     Arc::new(provider)
 }
 

@@ -126,6 +126,8 @@ pub trait Endpoint {
     fn recv(&mut self, buf: &mut [u8]) -> usize;
     /// Whether the handshake is still running.
     fn handshaking(&self) -> bool;
+    /// The negotiated cipher suite in OpenSSL's naming, once established.
+    fn suite(&self) -> Option<String>;
 }
 
 /// Makes connected-to-be endpoint pairs.
@@ -219,6 +221,9 @@ impl<S: SessionDriver> Endpoint for Api<S> {
     }
     fn handshaking(&self) -> bool {
         self.0.is_handshaking()
+    }
+    fn suite(&self) -> Option<String> {
+        Some(self.0.info().cipher_suite?.openssl_name().to_owned())
     }
 }
 
@@ -515,6 +520,19 @@ fn bench_bulk<F: Factory>(
     }
 }
 
+/// Panics unless polytls and the direct baseline negotiate the same suite
+/// for `case`: a baseline that negotiates another measures other work.
+pub fn same_suite<P: Factory, D: Factory>(case: &str, poly: &P, direct: &D) {
+    let (pc, ps) = handshake(poly, &mut Times::default());
+    let (dc, ds) = handshake(direct, &mut Times::default());
+    let ours = (pc.suite(), ps.suite());
+    let theirs = (dc.suite(), ds.suite());
+    assert!(
+        ours.0.is_some() && ours == theirs,
+        "{case}: polytls negotiated {ours:?}, the direct baseline {theirs:?}"
+    );
+}
+
 /// Registers every case for `backend`, through polytls and directly (the
 /// factory `direct` makes for a case, or `None` where the library cannot do
 /// it without polytls' help either).
@@ -531,8 +549,10 @@ pub fn run<B: Backend, D: Factory>(
         }
         let mut g = c.benchmark_group(format!("handshake/{case}/{name}"));
         g.throughput(Throughput::Elements(1));
-        bench_handshake(&mut g, "polytls", &PolytlsFactory::new(backend, &params));
+        let poly = PolytlsFactory::new(backend, &params);
+        bench_handshake(&mut g, "polytls", &poly);
         if let Some(d) = direct(&params) {
+            same_suite(case, &poly, &d);
             bench_handshake(&mut g, "direct", &d);
         }
         g.finish();

@@ -353,14 +353,14 @@ impl Report {
             let _ = writeln!(
                 s,
                 "\nscale over loopback TCP (TLS 1.3, X25519, ECDSA P-256; a new connection each; \
-the client on all cores beside the server):\n{:<8} {:>14} {:>13} {:>9} {:>9}",
+the client on all cores beside the server):\n{:<16} {:>14} {:>13} {:>9} {:>9}",
                 "backend", "server threads", "handshakes/s", "p50 ms", "p99 ms"
             );
             for v in hs {
                 let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
                 let _ = writeln!(
                     s,
-                    "{:<8} {:>14} {:>13.0} {:>9.2} {:>9.2}",
+                    "{:<16} {:>14} {:>13.0} {:>9.2} {:>9.2}",
                     v["backend"].as_str().unwrap_or_default(),
                     v["server_threads"],
                     f("per_second"),
@@ -373,14 +373,14 @@ the client on all cores beside the server):\n{:<8} {:>14} {:>13} {:>9} {:>9}",
         if !idle.is_empty() {
             let _ = writeln!(
                 s,
-                "\nresident memory per established idle connection (VmRSS growth / connections), bytes:\n{:<8} {:>12} {:>10} {:>10}",
+                "\nresident memory per established idle connection (VmRSS growth / connections), bytes:\n{:<16} {:>12} {:>10} {:>10}",
                 "backend", "connections", "server", "client"
             );
             for v in idle {
                 let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
                 let _ = writeln!(
                     s,
-                    "{:<8} {:>12} {:>10.0} {:>10.0}",
+                    "{:<16} {:>12} {:>10.0} {:>10.0}",
                     v["backend"].as_str().unwrap_or_default(),
                     v["connections"],
                     f("server_bytes_per_connection"),
@@ -588,7 +588,7 @@ process' VmRSS divided by the connections): server (dark) and client (light).</p
         s.push('\n');
         let _ = writeln!(
             s,
-            "{:<16} {:<24} {:<9} {:<8} {:>14} {:>14} {:>9} {:>10} {:>12}",
+            "{:<16} {:<24} {:<9} {:<16} {:>14} {:>14} {:>9} {:>10} {:>12}",
             "kind",
             "case",
             "side",
@@ -618,7 +618,7 @@ process' VmRSS divided by the connections): server (dark) and client (light).</p
                 .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 s,
-                "{:<16} {:<24} {:<9} {:<8} {:>14} {:>14} {:>9} {:>10} {:>12}",
+                "{:<16} {:<24} {:<9} {:<16} {:>14} {:>14} {:>9} {:>10} {:>12}",
                 r.kind,
                 r.case,
                 r.side,
@@ -633,14 +633,14 @@ process' VmRSS divided by the connections): server (dark) and client (light).</p
         if !self.memory.is_empty() {
             let _ = writeln!(
                 s,
-                "\nmemory per established idle session (TLS 1.3, ECDSA), bytes:\n{:<8} {:>14} {:>14} {:>14} {:>14}",
+                "\nmemory per established idle session (TLS 1.3, ECDSA), bytes:\n{:<16} {:>14} {:>14} {:>14} {:>14}",
                 "backend", "polytls client", "direct client", "polytls server", "direct server"
             );
             for m in &self.memory {
                 let v = |k: &str| m[k].as_i64().map_or("-".into(), |n| n.to_string());
                 let _ = writeln!(
                     s,
-                    "{:<8} {:>14} {:>14} {:>14} {:>14}",
+                    "{:<16} {:>14} {:>14} {:>14} {:>14}",
                     m["backend"].as_str().unwrap_or_default(),
                     v("polytls_client"),
                     v("direct_client"),

@@ -169,14 +169,17 @@ impl<D: SessionDriver> Session<D> {
                 // Clients learn the server chain's expiry: what this
                 // connection stores is never offered past it (rule 2).
                 let chain = self.driver.info().peer_chain;
-                if let Some(t) = trust::chain_not_after(&chain) {
+                let parsed = trust::parse_chain(&chain);
+                if let Some(t) = parsed.as_deref().ok().and_then(trust::chain_not_after) {
                     self.peer_not_after = Some(t);
                     self.driver.set_peer_not_after(t);
                 }
                 if !resumed {
                     return Ok(());
                 }
-                return origin.trust.check_resumed(&chain, trust::unix_now());
+                return origin
+                    .trust
+                    .check_parsed(&chain, Some(&parsed), trust::unix_now());
             }
             (None, Some(trust)) if resumed => trust,
             _ => return Ok(()),

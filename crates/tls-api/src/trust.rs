@@ -106,7 +106,7 @@ impl CrlFreshness {
         self.check(&parse_chain(chain)?, unix_now())
     }
 
-    fn check(&self, chain: &[Parsed], now: i64) -> Result<()> {
+    fn check(&self, chain: &[Parsed<'_>], now: i64) -> Result<()> {
         let in_scope = match self.scope {
             RevocationScope::EndEntity => &chain[..chain.len().min(1)],
             _ => chain,
@@ -131,15 +131,16 @@ impl CrlFreshness {
 
 /// What rule 1 needs of one certificate.
 #[derive(Debug, Clone)]
-pub(crate) struct Parsed {
+pub(crate) struct Parsed<'a> {
     not_before: i64,
     not_after: i64,
-    issuer: Vec<u8>,
+    /// The issuer's name, DER (the CRLs it matches).
+    issuer: &'a [u8],
     self_issued: bool,
 }
 
 /// Parses the dates and issuer of each certificate of `chain`.
-pub(crate) fn parse_chain(chain: &[CertificateDer<'_>]) -> Result<Vec<Parsed>> {
+pub(crate) fn parse_chain<'a>(chain: &'a [CertificateDer<'_>]) -> Result<Vec<Parsed<'a>>> {
     chain
         .iter()
         .map(|der| {
@@ -148,43 +149,126 @@ pub(crate) fn parse_chain(chain: &[CertificateDer<'_>]) -> Result<Vec<Parsed>> {
         .collect()
 }
 
-/// The fields rule 1 reads, without parsing the whole certificate (this
-/// runs on every client handshake): `Certificate ::= SEQUENCE {
-/// tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
-/// signature, issuer, validity, subject, ... }, ... }`.
-fn parse_one(der: &[u8]) -> Option<Parsed> {
-    use x509_parser::asn1_rs::{Any, Class, FromDer};
-    let (_, cert) = Any::from_der(der).ok()?;
-    let (_, tbs) = Any::from_der(cert.data).ok()?;
-    let mut rest = tbs.data;
-    let mut next = || -> Option<&[u8]> {
-        let (after, _) = Any::from_der(rest).ok()?;
-        let raw = &rest[..rest.len() - after.len()];
-        rest = after;
-        Some(raw)
-    };
-    let mut first = next()?;
-    if Any::from_der(first).ok()?.1.class() == Class::ContextSpecific {
-        first = next()?; // the version came first; this is the serial
+/// One DER element at the front of `der`: its tag, its contents and what
+/// follows it. Low tag numbers and definite lengths of up to four bytes,
+/// which is all a certificate's fields before the subject use.
+fn element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
     }
-    let _serial = first;
-    let _signature = next()?;
-    let issuer = next()?;
-    let validity = next()?;
-    let subject = next()?;
-    let (_, validity) = x509_parser::certificate::Validity::from_der(validity).ok()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81..=0x84 => {
+            let (bytes, rest) = rest.split_at_checked(usize::from(first & 0x7f))?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, b| (len << 8) | usize::from(*b));
+            (len, rest)
+        }
+        _ => return None,
+    };
+    let (contents, rest) = rest.split_at_checked(len)?;
+    Some((tag, contents, rest))
+}
+
+/// A certificate's `Time` (RFC 5280, 4.1.2.5: `UTCTime` `YYMMDDHHMMSSZ`,
+/// or `GeneralizedTime` `YYYYMMDDHHMMSSZ`) in Unix seconds.
+fn time(tag: u8, text: &[u8]) -> Option<i64> {
+    let (year, rest) = match (tag, text.len()) {
+        (0x17, 13) => {
+            let yy = digits(&text[..2])?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        (0x18, 15) => (digits(&text[..4])?, &text[4..]),
+        _ => return None,
+    };
+    if rest.last() != Some(&b'Z') {
+        return None;
+    }
+    let field = |i: usize| digits(rest.get(i..i + 2)?);
+    let (month, day) = (field(0)?, field(2)?);
+    let (hour, minute, second) = (field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+/// The number written in ASCII `text`, all digits.
+fn digits(text: &[u8]) -> Option<i64> {
+    text.iter().try_fold(0i64, |n, c| {
+        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+    })
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+/// (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The fields rule 1 reads, without parsing the whole certificate (this
+/// runs on every client handshake and every resumption, where a full X.509
+/// parse cost more than the rest of polytls together; see
+/// `cargo xtask compare`): `Certificate ::= SEQUENCE { tbsCertificate
+/// SEQUENCE { [0] version OPTIONAL, serialNumber, signature, issuer,
+/// validity, subject, ... }, ... }`. Agreement with x509-parser is tested.
+fn parse_one(der: &[u8]) -> Option<Parsed<'_>> {
+    const SEQUENCE: u8 = 0x30;
+    let (SEQUENCE, cert, _) = element(der)? else {
+        return None;
+    };
+    let (SEQUENCE, tbs, _) = element(cert)? else {
+        return None;
+    };
+    let (mut tag, _, mut rest) = element(tbs)?;
+    if tag == 0xa0 {
+        (tag, _, rest) = element(rest)?; // the version came first
+    }
+    if tag != 0x02 {
+        return None; // the serial number
+    }
+    let (SEQUENCE, _signature, rest) = element(rest)? else {
+        return None;
+    };
+    let (SEQUENCE, _, after_issuer) = element(rest)? else {
+        return None;
+    };
+    let issuer = &rest[..rest.len() - after_issuer.len()];
+    let (SEQUENCE, validity, after_validity) = element(after_issuer)? else {
+        return None;
+    };
+    let (SEQUENCE, _, after_subject) = element(after_validity)? else {
+        return None;
+    };
+    let subject = &after_validity[..after_validity.len() - after_subject.len()];
+    let (before_tag, before, rest) = element(validity)?;
+    let (after_tag, after, _) = element(rest)?;
     Some(Parsed {
-        not_before: validity.not_before.timestamp(),
-        not_after: validity.not_after.timestamp(),
-        issuer: issuer.to_vec(),
+        not_before: time(before_tag, before)?,
+        not_after: time(after_tag, after)?,
+        issuer,
         self_issued: issuer == subject,
     })
 }
 
 /// The earliest notAfter of a chain, in Unix seconds (`None` for an empty
-/// or unparsable chain).
-pub(crate) fn chain_not_after(chain: &[CertificateDer<'_>]) -> Option<i64> {
-    parse_chain(chain).ok()?.iter().map(|c| c.not_after).min()
+/// chain).
+pub(crate) fn chain_not_after(chain: &[Parsed<'_>]) -> Option<i64> {
+    chain.iter().map(|c| c.not_after).min()
 }
 
 /// Rule 1 for one context: what a resumed session's peer chain must pass.
@@ -221,6 +305,18 @@ impl TrustCheck {
 
     /// Checks the chain of a resumed session at `now` (rule 1).
     pub(crate) fn check_resumed(&self, chain: &[CertificateDer<'_>], now: i64) -> Result<()> {
+        self.check_parsed(chain, None, now)
+    }
+
+    /// [`check_resumed`](Self::check_resumed), with the chain parsed
+    /// already if `parsed` is given (the client parses it once per
+    /// handshake for its expiry).
+    pub(crate) fn check_parsed(
+        &self,
+        chain: &[CertificateDer<'_>],
+        parsed: Option<&Result<Vec<Parsed<'_>>>>,
+        now: i64,
+    ) -> Result<()> {
         if chain.is_empty() {
             return Ok(());
         }
@@ -228,8 +324,16 @@ impl TrustCheck {
         if !self.dates {
             return Ok(());
         }
-        let parsed = parse_chain(chain)?;
-        for cert in &parsed {
+        let fresh;
+        let parsed = match parsed {
+            Some(p) => p,
+            None => {
+                fresh = parse_chain(chain);
+                &fresh
+            }
+        };
+        let parsed = parsed.as_ref().map_err(Clone::clone)?;
+        for cert in parsed {
             if now > cert.not_after {
                 return Err(Error::InvalidCertificate(CertificateError::Expired));
             }
@@ -237,7 +341,7 @@ impl TrustCheck {
                 return Err(Error::InvalidCertificate(CertificateError::NotValidYet));
             }
         }
-        self.crls.check(&parsed, now)
+        self.crls.check(parsed, now)
     }
 }
 
@@ -373,6 +477,83 @@ mod tests {
         for cut in 0..cert.len() {
             assert!(parse_one(&cert[..cut]).is_none() || cut > cert.len() - 80);
         }
+    }
+
+    #[test]
+    fn times_agree_with_the_full_parser() {
+        use x509_parser::time::ASN1Time;
+        let der = |tag: u8, text: &str| {
+            let mut d = vec![tag, text.len() as u8];
+            d.extend_from_slice(text.as_bytes());
+            d
+        };
+        let full = |d: &[u8]| ASN1Time::from_der(d).ok().map(|(_, t)| t.timestamp());
+        let mut checked = 0;
+        for year in (1950..2050)
+            .chain((1..10_000).step_by(97))
+            .chain([2000, 2100, 2400])
+        {
+            for (month, day) in [(1, 1), (2, 28), (2, 29), (3, 1), (6, 30), (12, 31), (4, 31)] {
+                let hms = "235959Z";
+                let (tag, text) = if (1950..2050).contains(&year) {
+                    (0x17, format!("{:02}{month:02}{day:02}{hms}", year % 100))
+                } else {
+                    (0x18, format!("{year:04}{month:02}{day:02}{hms}"))
+                };
+                let d = der(tag, &text);
+                let expected = full(&d);
+                let ours = time(tag, text.as_bytes());
+                // Day 31 of a 30-day month (or 29 February of a common
+                // year) is refused by the full parser; ours computes a
+                // date from it, as it only needs an order, not a calendar
+                // check, and such a date never verified in the first place.
+                if expected.is_some() {
+                    assert_eq!(ours, expected, "{text}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000);
+        for bad in [
+            "2401011200Z",
+            "24010112000Z0",
+            "240101120000",
+            "241301120000Z",
+            "2401a1120000Z",
+            "240132120000Z",
+            "240101240000Z",
+            "240101126000Z",
+        ] {
+            assert_eq!(time(0x17, bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(
+            time(0x18, b"240101120000Z"),
+            None,
+            "a UTCTime's length as GeneralizedTime"
+        );
+        assert_eq!(time(0x04, b"240101120000Z"), None, "not a time");
+    }
+
+    #[test]
+    fn elements_never_read_past_the_input() {
+        assert_eq!(element(&[]), None);
+        assert_eq!(element(&[0x30]), None);
+        assert_eq!(
+            element(&[0x30, 0x85, 1, 1, 1, 1, 1]),
+            None,
+            "five length bytes"
+        );
+        assert_eq!(element(&[0x30, 0x80]), None, "indefinite length");
+        assert_eq!(
+            element(&[0x30, 0x82, 0xff, 0xff, 0]),
+            None,
+            "longer than the input"
+        );
+        assert_eq!(element(&[0x1f, 0x01, 0x00]), None, "high tag number");
+        assert_eq!(
+            element(&[0x04, 0x01, 0xaa, 0xbb]),
+            Some((0x04, &[0xaa][..], &[0xbb][..]))
+        );
     }
 
     /// A self-signed Ed25519 certificate (RFC 8410, section 10.2's example).
