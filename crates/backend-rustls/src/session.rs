@@ -157,17 +157,17 @@ impl SessionDriver for RustlsSession {
             Connection::Server(s) => s.server_name().map(str::to_owned),
             Connection::Client(_) => self.sni.clone(),
         };
-        info.peer_chain = self
-            .conn
-            .peer_certificates()
-            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
-            .unwrap_or_default();
+        info.peer_chain = self.peer_chain().into_owned();
         info.resumed = self.conn.handshake_kind() == Some(HandshakeKind::Resumed);
         info
     }
 
     fn alpn(&self) -> Option<&[u8]> {
         self.conn.alpn_protocol()
+    }
+
+    fn peer_chain(&self) -> std::borrow::Cow<'_, [CertificateDer<'static>]> {
+        std::borrow::Cow::Borrowed(self.conn.peer_certificates().unwrap_or_default())
     }
 
     fn peer_leaf(&self) -> Option<CertificateDer<'static>> {

@@ -18,6 +18,7 @@
 //!   end cleanly.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::io;
 use std::ops::Deref;
 
@@ -92,6 +93,12 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     fn alpn(&self) -> Option<&[u8]>;
     /// The peer's end-entity certificate, without the rest of the chain.
     fn peer_leaf(&self) -> Option<CertificateDer<'static>>;
+    /// The peer's chain as [`SessionInfo::peer_chain`] gives it, borrowed
+    /// where the library keeps it (the trust checks read it on every client
+    /// handshake and every resumption).
+    fn peer_chain(&self) -> Cow<'_, [CertificateDer<'static>]> {
+        Cow::Owned(self.info().peer_chain)
+    }
     /// Derives keying material (called only after the handshake).
     fn export_keying_material(
         &self,
@@ -172,6 +179,9 @@ impl SessionDriver for Box<dyn SessionDriver> {
     }
     fn peer_leaf(&self) -> Option<CertificateDer<'static>> {
         (**self).peer_leaf()
+    }
+    fn peer_chain(&self) -> Cow<'_, [CertificateDer<'static>]> {
+        (**self).peer_chain()
     }
     fn export_keying_material(
         &self,

@@ -168,23 +168,29 @@ impl<D: SessionDriver> Session<D> {
             (Some((origin, _)), _) => {
                 // Clients learn the server chain's expiry: what this
                 // connection stores is never offered past it (rule 2).
-                let chain = self.driver.info().peer_chain;
-                let parsed = trust::parse_chain(&chain);
-                if let Some(t) = parsed.as_deref().ok().and_then(trust::chain_not_after) {
+                let (not_after, verdict) = {
+                    let chain = self.driver.peer_chain();
+                    let parsed = trust::parse_chain(&chain);
+                    let not_after = parsed.as_deref().ok().and_then(trust::chain_not_after);
+                    let verdict = if resumed {
+                        origin
+                            .trust
+                            .check_parsed(&chain, Some(&parsed), trust::unix_now())
+                    } else {
+                        Ok(())
+                    };
+                    (not_after, verdict)
+                };
+                if let Some(t) = not_after {
                     self.peer_not_after = Some(t);
                     self.driver.set_peer_not_after(t);
                 }
-                if !resumed {
-                    return Ok(());
-                }
-                return origin
-                    .trust
-                    .check_parsed(&chain, Some(&parsed), trust::unix_now());
+                return verdict;
             }
             (None, Some(trust)) if resumed => trust,
             _ => return Ok(()),
         };
-        trust.check_resumed(&self.driver.info().peer_chain, trust::unix_now())
+        trust.check_resumed(&self.driver.peer_chain(), trust::unix_now())
     }
 
     /// Writes pending ciphertext (handshake messages, records, alerts) to
