@@ -9,7 +9,7 @@
 //!
 //! Group names are stable: `handshake/<case>/<column>` and
 //! `throughput/<case>/<column>`, where the column is the backend's name (see
-//! [`column`]); functions are `polytls-client`,
+//! [`column()`]); functions are `polytls-client`,
 //! `polytls-server`, `direct-client`, `direct-server`. Key exchange is pinned
 //! to X25519 and every backend uses the same certificates.
 
