@@ -368,15 +368,15 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         info.cipher_suite = self.d.cipher_suite();
         info.group = self.group.or_else(|| self.d.group());
         info.alpn = self.d.alpn().map(<[u8]>::to_vec);
-        // The server-side chain leaves out the leaf; the client's has it,
-        // except on a resumed session, where the library keeps the leaf
-        // alone.
         info.peer_chain = self.peer_chain().into_owned();
         info.resumed = self.d.resumed();
         info
     }
 
     fn peer_chain(&self) -> std::borrow::Cow<'_, [CertificateDer<'static>]> {
+        // The server-side chain leaves out the leaf; the client's has it,
+        // except on a resumed session, where the library keeps the leaf
+        // alone.
         let chain = self.d.peer_cert_chain();
         if self.is_server || chain.is_empty() {
             let mut full: Vec<_> = self.d.peer_certificate().into_iter().collect();
