@@ -4,8 +4,8 @@
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions};
 use openssl::x509::X509VerifyResult;
-use polytls_api::{Result, TicketKeys};
-use polytls_ossl_common::context::{Gaps, Role};
+use polytls_api::{Result, SignatureScheme, TicketKeys};
+use polytls_ossl_common::context::{scheme_codes, Gaps, Role};
 
 use crate::{AwsLcDriver, AwsLcLibrary, NAME};
 
@@ -52,8 +52,13 @@ polytls_ossl_common::rust_openssl_binding! {
             b.set_groups_list(list).map_err(|e| e.to_string())
         }
 
-        fn set_sigalgs(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
-            crate::ffi::set_sigalgs(b, list)
+        fn set_sigalgs(
+            b: &mut SslContextBuilder,
+            _: Role,
+            signing: &[SignatureScheme],
+            verify: &[SignatureScheme],
+        ) -> std::result::Result<(), String> {
+            crate::ffi::set_sigalg_prefs(b, &scheme_codes(signing), &scheme_codes(verify))
         }
 
         polytls_ossl_common::openssl_crate_context_items!();

@@ -5,16 +5,17 @@
 //! - attaching a client session (`SSL_set_session`, which the `openssl`
 //!   crate marks `unsafe`: rust-openssl#1041);
 //! - the server's ticket key (`SSL_CTX_set_tlsext_ticket_keys`);
-//! - the signature algorithms and TLS 1.3 suites
-//!   (`SSL_CTX_set1_sigalgs_list`, `SSL_CTX_set_ciphersuites`), which the
-//!   crate binds for OpenSSL only: without them AWS-LC's defaults would
-//!   differ from every other backend's;
+//! - the signature-scheme preferences and TLS 1.3 suites
+//!   (`SSL_CTX_set_signing_algorithm_prefs`,
+//!   `SSL_CTX_set_verify_algorithm_prefs`, `SSL_CTX_set_ciphersuites`),
+//!   which the crate binds for OpenSSL only: without them AWS-LC's defaults
+//!   would differ from every other backend's;
 //! - the negotiated group (`SSL_get_group_id`), which it does not bind.
 //!
 //! Each block states the binding's contract and why it holds; the tests
 //! named in each comment fail if it is broken.
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_int, CString};
 
 use foreign_types::ForeignTypeRef;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
@@ -83,41 +84,56 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
     }
 }
 
-/// `SSL_CTX_set1_sigalgs_list`: signing and verifying preferences.
-pub(crate) fn set_sigalgs(
+/// `SSL_CTX_set_signing_algorithm_prefs` and
+/// `SSL_CTX_set_verify_algorithm_prefs`: the schemes this side signs with
+/// and those it accepts, as IANA codes in preference order.
+pub(crate) fn set_sigalg_prefs(
     b: &mut SslContextBuilder,
-    list: &str,
+    signing: &[u16],
+    verify: &[u16],
 ) -> std::result::Result<(), String> {
-    set_list(b, openssl_sys::SSL_CTX_set1_sigalgs_list, list)
+    for (setter, prefs) in [
+        (
+            openssl_sys::SSL_CTX_set_signing_algorithm_prefs as PrefsSetter,
+            signing,
+        ),
+        (openssl_sys::SSL_CTX_set_verify_algorithm_prefs, verify),
+    ] {
+        // SAFETY: both setters (AWS-LC `ssl_privkey.cc`) take a live SSL_CTX
+        // and `num_prefs` readable `uint16_t`s at `prefs`, copy them during
+        // the call into an array the context owns (after refusing
+        // duplicates and codes AWS-LC does not know), keep no pointer to
+        // them and return 1 on success. `b.as_ptr()` is the builder's live
+        // context, borrowed mutably; `prefs` is a live slice and its length
+        // is passed with it. Tests: `unknown_sigalg_rejected` below (a
+        // refusal is reported, not ignored), conformance
+        // `defaults::default_client_hello_offers_portable_lists` and the
+        // `signatures` cases (the lists are what is offered, signed with and
+        // accepted).
+        if unsafe { setter(b.as_ptr(), prefs.as_ptr(), prefs.len()) } != 1 {
+            return Err(openssl::error::ErrorStack::get().to_string());
+        }
+    }
+    Ok(())
 }
+
+type PrefsSetter = unsafe extern "C" fn(*mut SSL_CTX, *const u16, usize) -> c_int;
 
 /// `SSL_CTX_set_ciphersuites`: the TLS 1.3 suites.
 pub(crate) fn set_tls13_suites(
     b: &mut SslContextBuilder,
     list: &str,
 ) -> std::result::Result<(), String> {
-    set_list(b, openssl_sys::SSL_CTX_set_ciphersuites, list)
-}
-
-type ListSetter = unsafe extern "C" fn(*mut SSL_CTX, *const c_char) -> c_int;
-
-fn set_list(
-    b: &mut SslContextBuilder,
-    setter: ListSetter,
-    list: &str,
-) -> std::result::Result<(), String> {
     let list = CString::new(list).map_err(|e| e.to_string())?;
-    // SAFETY: both setters (`SSL_CTX_set1_sigalgs_list` in AWS-LC's
-    // `ssl_privkey.cc`, `SSL_CTX_set_ciphersuites` in `ssl_lib.cc`) take a
-    // live SSL_CTX and a NUL-terminated string, parse the string during the
-    // call into arrays the context owns, and keep no pointer to it; they
-    // return 1 on success. `b.as_ptr()` is the builder's live context,
+    // SAFETY: `SSL_CTX_set_ciphersuites` (AWS-LC `ssl_lib.cc`) takes a live
+    // SSL_CTX and a NUL-terminated string, parses the string during the
+    // call into an array the context owns, and keeps no pointer to it; it
+    // returns 1 on success. `b.as_ptr()` is the builder's live context,
     // borrowed mutably; `list` is a CString alive for the call. Tests:
-    // conformance `defaults::default_client_hello_offers_portable_lists` and
-    // `handshake::cipher_suite_restriction_tls13` (the configured lists are
-    // what is offered and negotiated), and `unknown_sigalg_rejected` below
-    // (a failure is reported, not ignored).
-    if unsafe { setter(b.as_ptr(), list.as_ptr()) } == 1 {
+    // conformance `handshake::cipher_suite_restriction_tls13` (the
+    // configured suites are what is offered and negotiated), and
+    // `unknown_sigalg_rejected` below (a known suite is taken).
+    if unsafe { openssl_sys::SSL_CTX_set_ciphersuites(b.as_ptr(), list.as_ptr()) } == 1 {
         Ok(())
     } else {
         Err(openssl::error::ErrorStack::get().to_string())
@@ -143,8 +159,10 @@ mod tests {
     #[test]
     fn unknown_sigalg_rejected() {
         let mut b = SslContextBuilder::new(SslMethod::tls()).expect("context");
-        assert!(super::set_sigalgs(&mut b, "ecdsa_secp256r1_sha256").is_ok());
-        assert!(super::set_sigalgs(&mut b, "no_such_scheme").is_err());
+        assert!(super::set_sigalg_prefs(&mut b, &[0x0403], &[0x0804, 0x0403]).is_ok());
+        // An unknown code, and a duplicate, in either list.
+        assert!(super::set_sigalg_prefs(&mut b, &[0x0403, 0xfefe], &[0x0403]).is_err());
+        assert!(super::set_sigalg_prefs(&mut b, &[0x0403], &[0x0403, 0x0403]).is_err());
         assert!(super::set_tls13_suites(&mut b, "TLS_AES_128_GCM_SHA256").is_ok());
     }
 }

@@ -2,10 +2,12 @@
 //! (`polytls_ossl_common::context`): what BoringSSL does its own way; the
 //! rest is the family's shared rust-openssl forwarding.
 
-use boring::ssl::{Ssl, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode};
+use boring::ssl::{
+    Ssl, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslSignatureAlgorithm,
+};
 use boring::x509::X509VerifyError;
-use polytls_api::{Result, TicketKeys};
-use polytls_ossl_common::context::{Gaps, Role};
+use polytls_api::{Result, SignatureScheme, TicketKeys};
+use polytls_ossl_common::context::{scheme_codes, scheme_names, Gaps, Role};
 use polytls_ossl_common::crl::CrlFlags;
 
 use crate::{BoringDriver, BoringLibrary, NAME};
@@ -50,8 +52,19 @@ polytls_ossl_common::rust_openssl_binding! {
             b.set_curves_list(list).map_err(|e| e.to_string())
         }
 
-        fn set_sigalgs(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
-            b.set_sigalgs_list(list).map_err(|e| e.to_string())
+        fn set_sigalgs(
+            b: &mut SslContextBuilder,
+            _: Role,
+            signing: &[SignatureScheme],
+            verify: &[SignatureScheme],
+        ) -> std::result::Result<(), String> {
+            // The list sets both preferences; the verify ones are then
+            // replaced.
+            b.set_sigalgs_list(&scheme_names(signing))
+                .map_err(|e| e.to_string())?;
+            let verify: Vec<SslSignatureAlgorithm> =
+                scheme_codes(verify).into_iter().map(SslSignatureAlgorithm::from).collect();
+            b.set_verify_algorithm_prefs(&verify).map_err(|e| e.to_string())
         }
 
         fn set_crl_flags(b: &mut SslContextBuilder, flags: CrlFlags) -> std::result::Result<(), String> {

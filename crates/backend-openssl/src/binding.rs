@@ -4,8 +4,8 @@
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslOptions};
 use openssl::x509::X509VerifyResult;
-use polytls_api::{Result, TicketKeys};
-use polytls_ossl_common::context::{Gaps, Role};
+use polytls_api::{Result, SignatureScheme, TicketKeys};
+use polytls_ossl_common::context::{scheme_names, Gaps, Role};
 
 use crate::{OpenSslDriver, OpenSslLibrary, NAME};
 
@@ -54,8 +54,23 @@ polytls_ossl_common::rust_openssl_binding! {
             b.set_groups_list(list).map_err(|e| e.to_string())
         }
 
-        fn set_sigalgs(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
-            b.set_sigalgs_list(list).map_err(|e| e.to_string())
+        fn set_sigalgs(
+            b: &mut SslContextBuilder,
+            role: Role,
+            signing: &[SignatureScheme],
+            verify: &[SignatureScheme],
+        ) -> std::result::Result<(), String> {
+            // OpenSSL keeps two lists: its `sigalgs` are what a server signs
+            // with and what a client accepts; its `client_sigalgs` are those
+            // of client authentication, what a server accepts (its
+            // CertificateRequest) and what a client signs with.
+            let (sigalgs, client_sigalgs) = match role {
+                Role::Server => (signing, verify),
+                Role::Client => (verify, signing),
+            };
+            b.set_sigalgs_list(&scheme_names(sigalgs))
+                .map_err(|e| e.to_string())?;
+            crate::ffi::set_client_sigalgs(b, &scheme_names(client_sigalgs))
         }
 
         polytls_ossl_common::openssl_crate_context_items!();

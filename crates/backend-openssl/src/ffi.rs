@@ -7,6 +7,9 @@
 //! - setting the server's ticket key (`SSL_CTX_set_tlsext_ticket_keys`, a C
 //!   macro over `SSL_CTX_ctrl`, which only `openssl-sys` binds;
 //!   rust-openssl#1828);
+//! - the signature schemes of client authentication
+//!   (`SSL_CTX_set1_client_sigalgs_list`, a C macro over `SSL_CTX_ctrl`,
+//!   bound by neither crate);
 //! - reading the negotiated group (`SSL_get_negotiated_group`, a C macro
 //!   over `SSL_ctrl`, bound by neither crate): the ephemeral keys the
 //!   `openssl` crate can read name no hybrid group such as X25519MLKEM768.
@@ -100,6 +103,44 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
     }
 }
 
+/// `SSL_CTRL_SET_CLIENT_SIGALGS_LIST` (`ssl.h`).
+const SSL_CTRL_SET_CLIENT_SIGALGS_LIST: std::os::raw::c_int = 102;
+
+/// `SSL_CTX_set1_client_sigalgs_list`: the signature schemes of client
+/// authentication, `:`-joined — those a server accepts from clients (its
+/// CertificateRequest), those a client signs with.
+pub(crate) fn set_client_sigalgs(
+    b: &mut SslContextBuilder,
+    list: &str,
+) -> std::result::Result<(), String> {
+    let list = std::ffi::CString::new(list).map_err(|e| e.to_string())?;
+    // SAFETY: `SSL_CTX_set1_client_sigalgs_list(ctx, s)` is
+    // `SSL_CTX_ctrl(ctx, SSL_CTRL_SET_CLIENT_SIGALGS_LIST, 0, (char *)s)`.
+    // OpenSSL 3 (`ssl3_ctx_ctrl`, s3_lib.c) passes the string to
+    // `tls1_set_sigalgs_list`, which parses the NUL-terminated string during
+    // the call into an array the context owns, keeps no pointer to it, never
+    // writes through it (the `char *` cast is the macro's), and returns 1
+    // on success, 0 for a name it does not know. `b.as_ptr()` is the
+    // builder's live SSL_CTX, borrowed mutably for the call; `list` is a
+    // CString alive until the call returns. Tests: `client_sigalgs_set`
+    // below (a known name is taken, an unknown one refused), and conformance
+    // `signatures::client_auth_signing_schemes` (the list is what a client
+    // signs with and what a server accepts).
+    let set = unsafe {
+        openssl_sys::SSL_CTX_ctrl(
+            b.as_ptr(),
+            SSL_CTRL_SET_CLIENT_SIGALGS_LIST,
+            0,
+            list.as_ptr() as *mut std::os::raw::c_void,
+        )
+    };
+    if set == 1 {
+        Ok(())
+    } else {
+        Err(openssl::error::ErrorStack::get().to_string())
+    }
+}
+
 /// `SSL_CTRL_GET_NEGOTIATED_GROUP` (`ssl.h`, OpenSSL 3.0 and later).
 const SSL_CTRL_GET_NEGOTIATED_GROUP: std::os::raw::c_int = 134;
 
@@ -132,4 +173,18 @@ pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<std::os::raw::c_long> {
             std::ptr::null_mut(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::ssl::{SslContextBuilder, SslMethod};
+
+    #[test]
+    fn client_sigalgs_set() {
+        let mut b = SslContextBuilder::new(SslMethod::tls()).expect("context");
+        assert!(
+            super::set_client_sigalgs(&mut b, "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256").is_ok()
+        );
+        assert!(super::set_client_sigalgs(&mut b, "no_such_scheme").is_err());
+    }
 }

@@ -1,8 +1,8 @@
 //! Building rustls configurations from the portable model.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::keylog::format_line;
 use polytls_api::trust::CrlFreshness;
 use polytls_api::{
@@ -11,6 +11,7 @@ use polytls_api::{
     SpkiPin, TicketKey, TicketKeys, Tls12Resumption,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::ResolvesClientCert;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -19,9 +20,12 @@ use rustls::server::{
     ClientHello, NoServerSessionStorage, ResolvesServerCert, ServerSessionMemoryCache,
     WebPkiClientVerifier,
 };
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
 use rustls::DistinguishedName;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedProtocolVersion};
+use rustls::{
+    DigitallySignedStruct, RootCertStore, SignatureAlgorithm, SignatureScheme,
+    SupportedProtocolVersion,
+};
 
 use crate::error::{CrlNotYetValid, PinMismatch};
 use crate::store::SharedStore;
@@ -72,31 +76,83 @@ pub(crate) fn provider(common: &Common, crypto: Crypto) -> Result<Arc<CryptoProv
             })
         })
         .collect::<Result<_>>()?;
-    p.signature_verification_algorithms = verify_algorithms(crypto);
+    if let Some(s) = common
+        .effective_signing_schemes()
+        .iter()
+        .chain(common.effective_verify_schemes())
+        .find(|s| !crypto.supports(Capability::SignatureScheme(**s)))
+    {
+        return Err(Error::unsupported(
+            name,
+            Capability::SignatureScheme(*s),
+            format!("signature scheme {s} is not supported by the {name} backend"),
+        ));
+    }
+    p.signature_verification_algorithms =
+        verify_algorithms(crypto, common.effective_verify_schemes());
     Ok(Arc::new(p))
 }
 
 /// The provider's verification algorithms, with handshake signatures
-/// limited to the portable schemes
-/// ([`polytls_api::defaults::SIGNATURE_SCHEMES`]); certificate signatures
-/// keep the full set.
-fn verify_algorithms(crypto: Crypto) -> WebPkiSupportedAlgorithms {
-    static MAPPING: [OnceLock<Vec<SchemeMapping>>; 2] = [OnceLock::new(), OnceLock::new()];
+/// limited to `schemes`, in their order (the order advertised); certificate
+/// signatures keep the full set. rustls wants the list `'static`: each
+/// distinct list is made once per process and kept.
+fn verify_algorithms(
+    crypto: Crypto,
+    schemes: &[polytls_api::SignatureScheme],
+) -> WebPkiSupportedAlgorithms {
+    type Lists = Mutex<HashMap<(usize, Vec<u16>), &'static [SchemeMapping]>>;
+    static LISTS: OnceLock<Lists> = OnceLock::new();
     let base = crypto.provider().signature_verification_algorithms;
-    let mapping = MAPPING[crypto as usize].get_or_init(|| {
-        base.mapping
-            .iter()
-            .filter(|(scheme, _)| {
-                SIGNATURE_SCHEMES
-                    .iter()
-                    .any(|p| p.code() == u16::from(*scheme))
-            })
-            .copied()
-            .collect()
-    });
+    let codes: Vec<u16> = schemes.iter().map(|s| s.code()).collect();
+    let mut lists = LISTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let mapping = *lists
+        .entry((crypto as usize, codes))
+        .or_insert_with_key(|(_, codes)| {
+            let list: Vec<SchemeMapping> = codes
+                .iter()
+                .filter_map(|c| {
+                    base.mapping
+                        .iter()
+                        .find(|(scheme, _)| u16::from(*scheme) == *c)
+                        .copied()
+                })
+                .collect();
+            Box::leak(list.into_boxed_slice())
+        });
     WebPkiSupportedAlgorithms {
         all: base.all,
         mapping,
+    }
+}
+
+/// A signing key that signs with the first of `prefs` the peer offers and
+/// the key can make: the order of
+/// [`Common::signing_schemes`](polytls_api::Common::signing_schemes), not
+/// the key's own.
+#[derive(Debug)]
+struct PreferringKey {
+    key: Arc<dyn SigningKey>,
+    prefs: Vec<SignatureScheme>,
+}
+
+impl SigningKey for PreferringKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        self.prefs
+            .iter()
+            .filter(|p| offered.contains(p))
+            .find_map(|p| self.key.choose_scheme(std::slice::from_ref(p)))
+    }
+
+    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
+        self.key.public_key()
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.key.algorithm()
     }
 }
 
@@ -129,7 +185,11 @@ fn root_store(roots: &Roots) -> Result<Arc<RootCertStore>> {
     Ok(Arc::new(store))
 }
 
-fn certified_key(id: &Identity, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>> {
+fn certified_key(
+    id: &Identity,
+    provider: &CryptoProvider,
+    common: &Common,
+) -> Result<Arc<CertifiedKey>> {
     let key = provider
         .key_provider
         .load_private_key(id.key().clone_key())
@@ -139,6 +199,14 @@ fn certified_key(id: &Identity, provider: &CryptoProvider) -> Result<Arc<Certifi
                 format!("unusable private key: {e}"),
             )
         })?;
+    let key = Arc::new(PreferringKey {
+        key,
+        prefs: common
+            .effective_signing_schemes()
+            .iter()
+            .map(|s| SignatureScheme::from(s.code()))
+            .collect(),
+    });
     let ck = CertifiedKey::new(id.chain().to_vec(), key);
     match ck.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
@@ -305,7 +373,7 @@ pub(crate) fn server_config(cfg: &ServerConfig, crypto: Crypto) -> Result<rustls
         selector: cfg.sni_selector(),
         keys: cfg
             .identities()
-            .map(|id| certified_key(id, &provider))
+            .map(|id| certified_key(id, &provider, &cfg.common))
             .collect::<Result<_>>()?,
     };
     let mut sc = rustls::ServerConfig::builder_with_provider(provider)
@@ -368,17 +436,18 @@ pub(crate) fn client_config(
         accept_invalid_hostnames: cfg.danger_accept_invalid_hostnames,
         provider: provider.clone(),
     });
+    let key_provider = provider.clone();
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&versions(&cfg.common))
         .map_err(config_error)?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut cc = match &cfg.identity {
-        Some(id) => builder
-            .with_client_auth_cert(id.chain().to_vec(), id.key().clone_key())
-            .map_err(|e| {
-                Error::config(ConfigErrorKind::Rejected, format!("client identity: {e}"))
-            })?,
+        Some(id) => builder.with_client_cert_resolver(Arc::new(ClientIdentity(certified_key(
+            id,
+            &key_provider,
+            &cfg.common,
+        )?))),
         None => builder.with_no_client_auth(),
     };
     cc.alpn_protocols = cfg.common.alpn.clone();
@@ -396,6 +465,21 @@ pub(crate) fn client_config(
         cc.key_log = Arc::new(KeyLogBridge(kl.clone()));
     }
     Ok((cc, store))
+}
+
+/// A client's one identity, offered whenever a server asks; its key picks
+/// the scheme (none in common: rustls sends no certificate).
+#[derive(Debug)]
+struct ClientIdentity(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for ClientIdentity {
+    fn resolve(&self, _: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 /// webpki verification, then SPKI pins; the `danger_*` switches relax the

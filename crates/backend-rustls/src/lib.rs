@@ -98,6 +98,12 @@ impl Crypto {
                 .suites()
                 .iter()
                 .any(|c| u16::from(c.suite()) == s.code()),
+            Capability::SignatureScheme(s) => self
+                .provider()
+                .signature_verification_algorithms
+                .mapping
+                .iter()
+                .any(|(m, _)| u16::from(*m) == s.code()),
             Capability::ResumptionExport => false,
             Capability::Version(_)
             | Capability::Ed25519

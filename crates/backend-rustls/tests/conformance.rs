@@ -5,7 +5,10 @@ use polytls_conformance::{Expectations, Quirk};
 /// What rustls does differently from the OpenSSL family.
 static EXPECTED: Expectations = Expectations {
     skips: &[],
-    quirks: &[Quirk::LenientServerNameList],
+    quirks: &[
+        Quirk::LenientServerNameList,
+        Quirk::NoAlertWithoutSharedSignatureScheme,
+    ],
 };
 
 fn main() -> std::process::ExitCode {

@@ -6,7 +6,10 @@ use polytls_conformance::{Expectations, Quirk};
 /// changes nothing here).
 static EXPECTED: Expectations = Expectations {
     skips: &[],
-    quirks: &[Quirk::LenientServerNameList],
+    quirks: &[
+        Quirk::LenientServerNameList,
+        Quirk::NoAlertWithoutSharedSignatureScheme,
+    ],
 };
 
 fn main() -> std::process::ExitCode {

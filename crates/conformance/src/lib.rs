@@ -57,6 +57,16 @@ pub enum Quirk {
     /// close_notify (BoringSSL), where the others keep them: a client that
     /// half-closes before reading the reply does not resume next time.
     TicketsIgnoredAfterCloseNotify,
+    /// Ends a TLS 1.2 handshake without an alert when its key can sign with
+    /// none of the schemes the client accepts (rustls: the server reports
+    /// `NoSharedSignatureScheme`, the client only sees the connection end),
+    /// where the others send `handshake_failure`.
+    NoAlertWithoutSharedSignatureScheme,
+    /// Chooses a TLS 1.2 cipher suite only where it can sign with a scheme
+    /// the client accepts (BoringSSL), so a server without a shared scheme
+    /// reports `NoSharedCipherSuite` where the others report
+    /// `NoSharedSignatureScheme`.
+    Tls12SuiteNeedsSignatureScheme,
 }
 
 /// What one backend is known to do differently (see the crate docs).
@@ -233,6 +243,11 @@ macro_rules! __with_cases {
             handshake::mismatched_key_is_invalid_config,
             handshake::unsupported_group_is_unsupported,
             defaults::default_client_hello_offers_portable_lists,
+            signatures::verify_schemes_offered_in_order,
+            signatures::server_signs_with_its_first_preference,
+            signatures::no_shared_signature_scheme,
+            signatures::client_auth_signing_schemes,
+            signatures::signature_scheme_capability_matches_contexts,
             verify::wrong_hostname,
             verify::unknown_issuer,
             verify::expired_leaf,

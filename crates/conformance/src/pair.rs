@@ -62,7 +62,14 @@ pub struct Pair<C, S> {
     /// Sizes of successive `read_tls` feeds (cycled); empty means "all at once".
     pub fragments: Vec<usize>,
     frag_at: usize,
+    /// What each side was fed, in order, up to [`TRANSCRIPT_LIMIT`] bytes:
+    /// the client's bytes (delivered to the server), then the server's.
+    transcript: [Vec<u8>; 2],
 }
+
+/// How much of each direction a pair keeps for [`Pair::sent`]: the
+/// handshake, not bulk data.
+pub const TRANSCRIPT_LIMIT: usize = 64 * 1024;
 
 fn drain<T: SessionDriver>(from: &mut Session<T>, into: &mut Vec<u8>) -> bool {
     let before = into.len();
@@ -81,11 +88,14 @@ fn feed<T: SessionDriver>(
     queue: &mut Vec<u8>,
     session: &mut Session<T>,
     n: usize,
+    transcript: &mut Vec<u8>,
 ) -> Result<Option<usize>, Error> {
     let mut rd: &[u8] = &queue[..n];
     let Ok(used) = session.read_tls(&mut rd) else {
         return Ok(None);
     };
+    let keep = used.min(TRANSCRIPT_LIMIT.saturating_sub(transcript.len()));
+    transcript.extend_from_slice(&queue[..keep]);
     queue.drain(..used);
     session.process_new_packets()?;
     Ok(Some(used))
@@ -136,6 +146,16 @@ impl<C: SessionDriver, S: SessionDriver> Pair<C, S> {
             s2c: Vec::new(),
             fragments: Vec::new(),
             frag_at: 0,
+            transcript: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The bytes `side` sent that the other side has taken, in order (the
+    /// first [`TRANSCRIPT_LIMIT`] of them).
+    pub fn sent(&self, side: Side) -> &[u8] {
+        match side {
+            Side::Client => &self.transcript[0],
+            Side::Server => &self.transcript[1],
         }
     }
 
@@ -162,8 +182,8 @@ impl<C: SessionDriver, S: SessionDriver> Pair<C, S> {
             }
             let n = self.next_fragment(left);
             let fed = match to {
-                Side::Client => feed(&mut self.s2c, &mut self.client, n)?,
-                Side::Server => feed(&mut self.c2s, &mut self.server, n)?,
+                Side::Client => feed(&mut self.s2c, &mut self.client, n, &mut self.transcript[1])?,
+                Side::Server => feed(&mut self.c2s, &mut self.server, n, &mut self.transcript[0])?,
             };
             let Some(used) = fed else {
                 // The session's buffers are full: the caller reads plaintext

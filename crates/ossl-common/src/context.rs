@@ -9,11 +9,10 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use polytls_api::defaults::SIGNATURE_SCHEMES;
 use polytls_api::{
     Capability, CertificateDer, ClientAuth, ClientConfig, Common, ConfigErrorKind, Error, Identity,
-    KeyLog, NamedGroup, ProtocolVersion, Result, Revocation, Roots, ServerConfig, SniSelector,
-    SpkiPin, TicketKeys, Tls12Resumption,
+    KeyLog, NamedGroup, ProtocolVersion, Result, Revocation, Roots, ServerConfig, SignatureScheme,
+    SniSelector, SpkiPin, TicketKeys, Tls12Resumption,
 };
 
 use crate::crl::{self, CrlFlags};
@@ -166,8 +165,15 @@ pub trait ContextDriver: Sized + Send + Sync + 'static {
     fn set_tls13_suites(b: &mut Self::Builder, list: &str) -> std::result::Result<(), String>;
     /// The key-exchange groups (`:`-joined).
     fn set_groups(b: &mut Self::Builder, list: &str) -> std::result::Result<(), String>;
-    /// The signature algorithms (`:`-joined).
-    fn set_sigalgs(b: &mut Self::Builder, list: &str) -> std::result::Result<(), String>;
+    /// The signature schemes of a context for `role`: `signing` for this
+    /// side's handshake signature, `verify` for the peer's (advertised),
+    /// each in preference order and never empty.
+    fn set_sigalgs(
+        b: &mut Self::Builder,
+        role: Role,
+        signing: &[SignatureScheme],
+        verify: &[SignatureScheme],
+    ) -> std::result::Result<(), String>;
     /// Key log lines go to `log`.
     fn set_key_log(b: &mut Self::Builder, log: Arc<dyn KeyLog>);
     /// The certificate chain (leaf first) and its private key (PKCS#8 or
@@ -222,6 +228,17 @@ pub trait ContextDriver: Sized + Send + Sync + 'static {
     fn set_server_check(b: &mut Self::Builder, check: ServerCheck);
 }
 
+/// Signature schemes as a library's `:`-joined list of names.
+pub fn scheme_names(list: &[SignatureScheme]) -> String {
+    let names: Vec<&str> = list.iter().map(|s| s.iana_name()).collect();
+    names.join(":")
+}
+
+/// Signature schemes as IANA codes.
+pub fn scheme_codes(list: &[SignatureScheme]) -> Vec<u16> {
+    list.iter().map(|s| s.code()).collect()
+}
+
 /// The error for a context call the library refused.
 pub fn cfg_err<L: ContextDriver>(what: &str) -> impl FnOnce(String) -> Error + '_ {
     move |e| {
@@ -241,6 +258,7 @@ fn unsupported<L: ContextDriver>(capability: Capability, reason: &str) -> Error 
 #[derive(Debug)]
 pub struct Probe {
     groups: HashMap<NamedGroup, bool>,
+    schemes: HashMap<SignatureScheme, bool>,
 }
 
 impl Probe {
@@ -261,13 +279,27 @@ impl Probe {
                     (*g, ok)
                 })
                 .collect();
-            Box::leak(Box::new(Probe { groups }))
+            let schemes = SignatureScheme::ALL
+                .iter()
+                .map(|s| {
+                    let one = std::slice::from_ref(s);
+                    let ok = L::builder(Role::Client)
+                        .is_ok_and(|mut b| L::set_sigalgs(&mut b, Role::Client, one, one).is_ok());
+                    (*s, ok)
+                })
+                .collect();
+            Box::leak(Box::new(Probe { groups, schemes }))
         })
     }
 
     /// Whether the library offers group `g`.
     pub fn group(&self, g: NamedGroup) -> bool {
         self.groups.get(&g).copied().unwrap_or(false)
+    }
+
+    /// Whether the library signs and verifies with scheme `s`.
+    pub fn scheme(&self, s: SignatureScheme) -> bool {
+        self.schemes.get(&s).copied().unwrap_or(false)
     }
 }
 
@@ -278,6 +310,7 @@ pub fn supports<L: ContextDriver>(capability: Capability) -> bool {
     let g = L::GAPS;
     match capability {
         Capability::Group(group) => Probe::of::<L>().group(group),
+        Capability::SignatureScheme(s) => Probe::of::<L>().scheme(s),
         Capability::CipherSuite(s) if s.version() == ProtocolVersion::Tls13 => {
             g.tls13_suites.is_none()
         }
@@ -320,7 +353,7 @@ fn check_item<L: ContextDriver>(
     })
 }
 
-fn common<L: ContextDriver>(b: &mut L::Builder, c: &Common) -> Result<()> {
+fn common<L: ContextDriver>(b: &mut L::Builder, role: Role, c: &Common) -> Result<()> {
     L::set_versions(b, c.min_version, c.max_version).map_err(cfg_err::<L>("versions"))?;
     L::set_base_options(b);
     let suites = c.effective_suites();
@@ -379,8 +412,17 @@ fn common<L: ContextDriver>(b: &mut L::Builder, c: &Common) -> Result<()> {
     }
     let list: Vec<&str> = groups.iter().map(|g| g.openssl_name()).collect();
     L::set_groups(b, &list.join(":")).map_err(cfg_err::<L>("groups"))?;
-    let sigalgs: Vec<&str> = SIGNATURE_SCHEMES.iter().map(|s| s.iana_name()).collect();
-    L::set_sigalgs(b, &sigalgs.join(":")).map_err(cfg_err::<L>("signature algorithms"))?;
+    let (signing, verify) = (c.effective_signing_schemes(), c.effective_verify_schemes());
+    if let Some(s) = signing.iter().chain(verify).find(|s| !probe.scheme(**s)) {
+        return Err(unsupported::<L>(
+            Capability::SignatureScheme(*s),
+            &format!(
+                "signature scheme {s} is not supported by the {} backend",
+                L::NAME
+            ),
+        ));
+    }
+    L::set_sigalgs(b, role, signing, verify).map_err(cfg_err::<L>("signature algorithms"))?;
     if let Some(kl) = &c.key_log {
         L::set_key_log(b, kl.clone());
     }
@@ -431,7 +473,7 @@ fn add_crls<L: ContextDriver>(b: &mut L::Builder, revocation: &Revocation) -> Re
 
 fn server_builder<L: ContextDriver>(cfg: &ServerConfig, id: &Identity) -> Result<L::Builder> {
     let mut b = L::builder(Role::Server).map_err(cfg_err::<L>("context"))?;
-    common::<L>(&mut b, &cfg.common)?;
+    common::<L>(&mut b, Role::Server, &cfg.common)?;
     set_identity::<L>(&mut b, id)?;
     // The trust digest as the session ID context: a session (or a ticket,
     // under shared keys) made under other trust does not resume here
@@ -543,7 +585,7 @@ pub fn client_context<L: ContextDriver>(
         }
     }
     let mut b = L::builder(Role::Client).map_err(cfg_err::<L>("context"))?;
-    common::<L>(&mut b, &cfg.common)?;
+    common::<L>(&mut b, Role::Client, &cfg.common)?;
     add_roots::<L>(&mut b, &cfg.roots)?;
     add_crls::<L>(&mut b, &cfg.revocation)?;
     if let Some(id) = &cfg.identity {
@@ -632,8 +674,19 @@ mod tests {
             }
             ok(b, format!("groups {list}"))
         }
-        fn set_sigalgs(b: &mut Calls, _: &str) -> std::result::Result<(), String> {
-            ok(b, "sigalgs".into())
+        fn set_sigalgs(
+            b: &mut Calls,
+            role: Role,
+            signing: &[SignatureScheme],
+            verify: &[SignatureScheme],
+        ) -> std::result::Result<(), String> {
+            if signing.contains(&SignatureScheme::ecdsa_secp521r1_sha512) {
+                return Err("unknown scheme".into());
+            }
+            ok(
+                b,
+                format!("sigalgs {role:?} sign {signing:?} verify {verify:?}"),
+            )
         }
         fn set_key_log(b: &mut Calls, _: Arc<dyn KeyLog>) {
             b.push("key log".into());

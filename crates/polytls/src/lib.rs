@@ -169,8 +169,8 @@ pub use polytls_api::{
     DynBackend, DynClientContext, DynServerContext, DynSession, Error, Identity, Incompatibility,
     KeyLog, Misbehaviour, MisuseError, MisuseKind, NamedGroup, PrivateKeyDer, ProtocolVersion,
     ReadOutcome, Result, ResumptionState, Revocation, RevocationScope, Roots, ServerConfig,
-    ServerContext, ServerResumption, Session, SessionInfo, SniSelector, SpkiPin, TicketKey,
-    TicketKeys, Tls12Resumption, Unsupported,
+    ServerContext, ServerResumption, Session, SessionInfo, SignatureScheme, SniSelector, SpkiPin,
+    TicketKey, TicketKeys, Tls12Resumption, Unsupported,
 };
 
 /// For backend authors and tooling, not for applications: the traits a

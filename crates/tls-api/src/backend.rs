@@ -5,7 +5,7 @@
 use crate::config::{ClientConfig, ServerConfig};
 use crate::context::{ClientContext, ServerContext};
 use crate::driver::{ClientDriver, ServerDriver, Valid};
-use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::params::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::Result;
 
 /// Something a backend may or may not be able to do. Ask with
@@ -20,6 +20,10 @@ pub enum Capability {
     CipherSuite(CipherSuite),
     /// A key-exchange group.
     Group(NamedGroup),
+    /// A signature scheme in
+    /// [`Common::signing_schemes`](crate::Common::signing_schemes) or
+    /// [`Common::verify_schemes`](crate::Common::verify_schemes).
+    SignatureScheme(SignatureScheme),
     /// Ed25519 certificates and signatures.
     Ed25519,
     /// RSA keys of 4096 bits.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::identity::{certs_from_pem, CertificateDer, Identity};
 use crate::keylog::KeyLog;
-use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::params::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::revocation::Revocation;
 pub use crate::tickets::TicketKeys;
 use crate::{ConfigErrorKind, Error, Result};
@@ -131,6 +131,22 @@ pub struct Common {
     /// defaults ([`defaults::GROUPS`](crate::defaults::GROUPS)), less those
     /// the backend lacks.
     pub groups: Option<Vec<NamedGroup>>,
+    /// The schemes this side may sign its handshake with (its
+    /// CertificateVerify or ServerKeyExchange), in preference order: the
+    /// first that the peer accepts and the identity's key can make is used.
+    /// `None` means the portable defaults
+    /// ([`defaults::SIGNATURE_SCHEMES`](crate::defaults::SIGNATURE_SCHEMES)),
+    /// in that order. Only a side with an identity signs. If none of them is
+    /// both accepted and possible, the handshake fails with
+    /// [`Incompatibility::NoSharedSignatureScheme`](crate::Incompatibility::NoSharedSignatureScheme).
+    pub signing_schemes: Option<Vec<SignatureScheme>>,
+    /// The schemes accepted for the peer's handshake signature, advertised
+    /// in this order (`signature_algorithms`); a peer that signs with
+    /// another fails the handshake. `None` means the portable defaults
+    /// ([`defaults::SIGNATURE_SCHEMES`](crate::defaults::SIGNATURE_SCHEMES)).
+    /// Signatures inside certificates are checked by the library's own
+    /// rules, whatever this says.
+    pub verify_schemes: Option<Vec<SignatureScheme>>,
     /// Session resumption (default on): on a server, tickets and a session
     /// cache; on a client, a ticket cache per context, where the backend has
     /// one ([`Capability::ClientResumption`](crate::Capability::ClientResumption)).
@@ -148,6 +164,8 @@ impl Default for Common {
             max_version: ProtocolVersion::Tls13,
             cipher_suites: None,
             groups: None,
+            signing_schemes: None,
+            verify_schemes: None,
             resumption: true,
             key_log: None,
         }
@@ -208,6 +226,22 @@ impl Common {
         }
     }
 
+    /// The schemes to sign with: the configured ones, or the portable
+    /// defaults.
+    pub fn effective_signing_schemes(&self) -> &[SignatureScheme] {
+        self.signing_schemes
+            .as_deref()
+            .unwrap_or(crate::defaults::SIGNATURE_SCHEMES)
+    }
+
+    /// The schemes to accept from the peer: the configured ones, or the
+    /// portable defaults.
+    pub fn effective_verify_schemes(&self) -> &[SignatureScheme] {
+        self.verify_schemes
+            .as_deref()
+            .unwrap_or(crate::defaults::SIGNATURE_SCHEMES)
+    }
+
     fn validate(&self) -> Result<()> {
         let contradiction = |m: String| Err(Error::config(ConfigErrorKind::Contradiction, m));
         if self.min_version > self.max_version {
@@ -240,6 +274,26 @@ impl Common {
         if matches!(&self.groups, Some(g) if g.is_empty()) {
             return contradiction("an empty key-exchange group list allows no handshake".into());
         }
+        for (what, list) in [
+            ("signing", &self.signing_schemes),
+            ("verify", &self.verify_schemes),
+        ] {
+            match list {
+                Some(l) if l.is_empty() => {
+                    return contradiction(format!(
+                        "an empty {what} signature-scheme list allows no handshake"
+                    ))
+                }
+                Some(l) => {
+                    if let Some((i, s)) = l.iter().enumerate().find(|(i, s)| l[..*i].contains(s)) {
+                        return contradiction(format!(
+                            "{what} signature scheme {s} is listed twice (at {i})"
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
         Ok(())
     }
 }
@@ -252,6 +306,8 @@ impl fmt::Debug for Common {
             .field("max_version", &self.max_version)
             .field("cipher_suites", &self.cipher_suites)
             .field("groups", &self.groups)
+            .field("signing_schemes", &self.signing_schemes)
+            .field("verify_schemes", &self.verify_schemes)
             .field("resumption", &self.resumption)
             .field("key_log", &self.key_log.is_some())
             .finish()

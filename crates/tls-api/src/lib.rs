@@ -78,7 +78,7 @@ pub use error::{
 };
 pub use identity::{CertificateDer, Identity, PrivateKeyDer};
 pub use keylog::KeyLog;
-pub use params::{CipherSuite, NamedGroup, ProtocolVersion};
+pub use params::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 pub use pins::check_pins;
 pub use resumption::ResumptionState;
 pub use revocation::{CertificateRevocationListDer, Revocation, RevocationScope};

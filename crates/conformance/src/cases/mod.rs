@@ -17,6 +17,7 @@ pub mod handshake;
 pub mod negotiation;
 pub mod resumption;
 pub mod revocation;
+pub mod signatures;
 pub mod trust;
 pub mod verify;
 
