@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use polytls::{NamedGroup, ProtocolVersion};
+use polytls::{NamedGroup, ProtocolVersion, SignatureScheme};
 
 /// Which connections a flag applies to (`-on-initial-`, `-on-resume-`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub(crate) struct Flags {
     pub(crate) min_version: Option<u16>,
     pub(crate) max_version: Option<u16>,
     pub(crate) curves: Vec<NamedGroup>,
+    pub(crate) signing_prefs: Vec<SignatureScheme>,
+    pub(crate) verify_prefs: Vec<SignatureScheme>,
     pub(crate) advertise_alpn: Vec<Vec<u8>>,
     pub(crate) select_alpn: Option<Vec<u8>>,
     pub(crate) host_name: Option<String>,
@@ -228,6 +230,21 @@ fn parse_one<'a>(
                     .ok_or_else(|| Refusal::Unimplemented(format!("-curves={code}")))?;
                 f.curves.push(group);
             }
+            "-signing-prefs" | "-verify-prefs" => {
+                whole_run(when)?;
+                let v = value()?;
+                let code = v
+                    .parse::<u16>()
+                    .map_err(|_| Refusal::Bad(format!("{flag}: bad scheme {v:?}")))?;
+                // A scheme polytls does not name (SHA-1, RSA-PSS keys,
+                // Ed448) cannot be configured.
+                let scheme = SignatureScheme::from_code(code)
+                    .ok_or_else(|| Refusal::Unimplemented(format!("{flag}={code}")))?;
+                match flag.as_str() {
+                    "-signing-prefs" => f.signing_prefs.push(scheme),
+                    _ => f.verify_prefs.push(scheme),
+                }
+            }
             "-expect-curve-id" => {
                 let v = value()?;
                 let code = v
@@ -329,8 +346,22 @@ mod tests {
             "29",
             "-trust-cert",
             "/x",
+            "-signing-prefs",
+            "2052",
+            "-signing-prefs",
+            "1027",
+            "-verify-prefs",
+            "2055",
         ]))
         .unwrap();
+        assert_eq!(
+            f.signing_prefs,
+            [
+                SignatureScheme::rsa_pss_rsae_sha256,
+                SignatureScheme::ecdsa_secp256r1_sha256
+            ]
+        );
+        assert_eq!(f.verify_prefs, [SignatureScheme::ed25519]);
         assert_eq!(
             (f.port, f.shim_id, f.ipv6, f.server, f.resume_count),
             (4000, 7, true, true, 1)
@@ -341,6 +372,8 @@ mod tests {
             &["-quic"],
             &["-renegotiate-freely"],
             &["-on-retry-expect-alpn", "x"],
+            &["-signing-prefs", "513"],
+            &["-on-resume-verify-prefs", "2052"],
         ] {
             assert!(
                 matches!(parse(&args(unknown)), Err(Refusal::Unimplemented(_))),

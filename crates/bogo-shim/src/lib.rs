@@ -170,6 +170,12 @@ fn common(flags: &Flags, c: &mut polytls::Common) {
     if !flags.curves.is_empty() {
         c.groups = Some(flags.curves.clone());
     }
+    if !flags.signing_prefs.is_empty() {
+        c.signing_schemes = Some(flags.signing_prefs.clone());
+    }
+    if !flags.verify_prefs.is_empty() {
+        c.verify_schemes = Some(flags.verify_prefs.clone());
+    }
 }
 
 /// Either end's contexts, made once so later connections resume.
