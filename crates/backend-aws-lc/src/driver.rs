@@ -1,6 +1,6 @@
 //! AWS-LC's `SSL` over memory, as the shared session drives it.
 
-use polytls_api::{CipherSuite, NamedGroup};
+use polytls_api::{CipherSuite, NamedGroup, SignatureScheme};
 
 polytls_ossl_common::rust_openssl_stream_driver! {
     binding: openssl,
@@ -19,6 +19,10 @@ polytls_ossl_common::rust_openssl_stream_driver! {
 
         fn group(&self) -> Option<NamedGroup> {
             NamedGroup::from_code(crate::ffi::group_id(self.stream.ssl()))
+        }
+
+        fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+            SignatureScheme::from_code(crate::ffi::peer_signature_algorithm(self.stream.ssl()))
         }
     },
 }

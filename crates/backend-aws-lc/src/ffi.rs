@@ -10,7 +10,8 @@
 //!   `SSL_CTX_set_verify_algorithm_prefs`, `SSL_CTX_set_ciphersuites`),
 //!   which the crate binds for OpenSSL only: without them AWS-LC's defaults
 //!   would differ from every other backend's;
-//! - the negotiated group (`SSL_get_group_id`), which it does not bind.
+//! - the negotiated group (`SSL_get_group_id`) and the peer's signature
+//!   scheme (`SSL_get_peer_signature_algorithm`), which it does not bind.
 //!
 //! Each block states the binding's contract and why it holds; the tests
 //! named in each comment fail if it is broken.
@@ -150,6 +151,18 @@ pub(crate) fn group_id(ssl: &SslRef) -> u16 {
     // `handshake::info_reports_negotiated_parameters` (the group read is the
     // one configured).
     unsafe { openssl_sys::SSL_get_group_id(ssl.as_ptr()) }
+}
+
+/// `SSL_get_peer_signature_algorithm`: the IANA code of the scheme the
+/// peer signed the handshake with (0 if none, or before the handshake).
+pub(crate) fn peer_signature_algorithm(ssl: &SslRef) -> u16 {
+    // SAFETY: `SSL_get_peer_signature_algorithm(const SSL *)` (AWS-LC
+    // `ssl_lib.cc`) only reads the connection's current session, returning
+    // 0 when it has none or no signature was made; `ssl.as_ptr()` is a live
+    // SSL borrowed for the call. Test: conformance
+    // `signatures::peer_signature_scheme_reported` (the scheme read is the
+    // one the peer was configured to sign with).
+    unsafe { openssl_sys::SSL_get_peer_signature_algorithm(ssl.as_ptr()) }
 }
 
 #[cfg(test)]

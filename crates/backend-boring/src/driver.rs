@@ -1,10 +1,11 @@
 //! BoringSSL's `SSL` over memory, as the shared session drives it.
 
 use boring::ssl::{
-    ErrorCode, HandshakeError, MidHandshakeSslStream, SslRef, SslStream, SslStreamBuilder,
+    ErrorCode, HandshakeError, MidHandshakeSslStream, SslRef, SslSignatureAlgorithm, SslStream,
+    SslStreamBuilder,
 };
 use polytls_api::memio::MemIo;
-use polytls_api::{CipherSuite, NamedGroup};
+use polytls_api::{CipherSuite, NamedGroup, SignatureScheme};
 use polytls_ossl_common::SslDriver;
 
 /// One BoringSSL connection: an `SSL` over [`MemIo`]. Reach it through
@@ -205,6 +206,15 @@ impl SslDriver for BoringDriver {
     fn cipher_suite(&self) -> Option<CipherSuite> {
         let c = self.ssl()?.current_cipher()?;
         CipherSuite::from_code(c.protocol_id())
+    }
+
+    /// BoringSSL's `SSL_get_peer_signature_algorithm`, as an IANA code.
+    fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+        let used = self.ssl()?.peer_signature_algorithm()?;
+        SignatureScheme::ALL
+            .iter()
+            .copied()
+            .find(|s| SslSignatureAlgorithm::from(s.code()) == used)
     }
 
     /// The negotiated group, by BoringSSL's name for it.

@@ -1,7 +1,8 @@
 //! OpenSSL's `SSL` over memory, as the shared session drives it.
 
 use openssl::nid::Nid;
-use polytls_api::{CipherSuite, NamedGroup};
+use openssl::pkey::Id;
+use polytls_api::{CipherSuite, NamedGroup, SignatureScheme};
 
 polytls_ossl_common::rust_openssl_stream_driver! {
     binding: openssl,
@@ -21,6 +22,40 @@ polytls_ossl_common::rust_openssl_stream_driver! {
         fn cipher_suite(&self) -> Option<CipherSuite> {
             let c = self.stream.ssl().current_cipher()?;
             CipherSuite::from_code(u16::from_be_bytes(c.protocol_id()))
+        }
+
+        /// From the signature type and digest OpenSSL reports. RSA-PSS is
+        /// `rsa_pss_rsae_*` when the peer's key is an rsaEncryption key;
+        /// the `rsa_pss_pss_*` schemes of RSA-PSS keys polytls does not name.
+        fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+            use SignatureScheme as S;
+            let (kind, digest) = crate::ffi::peer_signature_nids(self.stream.ssl())?;
+            let digest = Nid::from_raw(digest);
+            let by_digest = |sha256, sha384, sha512| match digest {
+                Nid::SHA256 => Some(sha256),
+                Nid::SHA384 => Some(sha384),
+                Nid::SHA512 => Some(sha512),
+                _ => None,
+            };
+            match Id::from_raw(kind) {
+                Id::RSA => by_digest(S::rsa_pkcs1_sha256, S::rsa_pkcs1_sha384, S::rsa_pkcs1_sha512),
+                Id::RSA_PSS => {
+                    let key = self.stream.ssl().peer_certificate()?.public_key().ok()?;
+                    (key.id() == Id::RSA).then_some(())?;
+                    by_digest(
+                        S::rsa_pss_rsae_sha256,
+                        S::rsa_pss_rsae_sha384,
+                        S::rsa_pss_rsae_sha512,
+                    )
+                }
+                Id::EC => by_digest(
+                    S::ecdsa_secp256r1_sha256,
+                    S::ecdsa_secp384r1_sha384,
+                    S::ecdsa_secp521r1_sha512,
+                ),
+                Id::ED25519 => Some(S::ed25519),
+                _ => None,
+            }
         }
 
         /// From `SSL_get_negotiated_group`: a NID for the classic groups, the

@@ -10,6 +10,9 @@
 //! - the signature schemes of client authentication
 //!   (`SSL_CTX_set1_client_sigalgs_list`, a C macro over `SSL_CTX_ctrl`,
 //!   bound by neither crate);
+//! - reading the peer's signature scheme (`SSL_get_peer_signature_type_nid`
+//!   and the `SSL_get_peer_signature_nid` macro over `SSL_ctrl`, bound by
+//!   neither crate);
 //! - reading the negotiated group (`SSL_get_negotiated_group`, a C macro
 //!   over `SSL_ctrl`, bound by neither crate): the ephemeral keys the
 //!   `openssl` crate can read name no hybrid group such as X25519MLKEM768.
@@ -139,6 +142,44 @@ pub(crate) fn set_client_sigalgs(
     } else {
         Err(openssl::error::ErrorStack::get().to_string())
     }
+}
+
+extern "C" {
+    /// `ssl.h`, OpenSSL 1.1.1 and later.
+    fn SSL_get_peer_signature_type_nid(
+        s: *const openssl_sys::SSL,
+        pnid: *mut std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
+}
+
+/// `SSL_CTRL_GET_PEER_SIGNATURE_NID` (`ssl.h`).
+const SSL_CTRL_GET_PEER_SIGNATURE_NID: std::os::raw::c_int = 108;
+
+/// The signature type and digest NIDs of the peer's handshake signature
+/// (`SSL_get_peer_signature_type_nid`, `SSL_get_peer_signature_nid`);
+/// `None` when the peer signed nothing (yet).
+pub(crate) fn peer_signature_nids(ssl: &SslRef) -> Option<(i32, i32)> {
+    let (mut kind, mut digest): (std::os::raw::c_int, std::os::raw::c_int) = (0, 0);
+    // SAFETY: `SSL_get_peer_signature_type_nid(s, pnid)` (t1_lib.c) and
+    // `SSL_get_peer_signature_nid(s, pn)`, which is `SSL_ctrl(s,
+    // SSL_CTRL_GET_PEER_SIGNATURE_NID, 0, pn)` (`ssl3_ctrl`, s3_lib.c), each
+    // return 0 without writing when the connection has no peer signature
+    // algorithm, and otherwise write one `int` through the pointer and
+    // return 1; neither keeps the pointer. `ssl.as_ptr()` is the live SSL
+    // this `SslRef` borrows for both calls, and `kind` and `digest` are
+    // `int`s alive across them. Test: conformance
+    // `signatures::peer_signature_scheme_reported` (the scheme read is the
+    // one the peer was configured to sign with, and none on resumption).
+    let read = unsafe {
+        SSL_get_peer_signature_type_nid(ssl.as_ptr(), &mut kind) == 1
+            && openssl_sys::SSL_ctrl(
+                ssl.as_ptr(),
+                SSL_CTRL_GET_PEER_SIGNATURE_NID,
+                0,
+                (&mut digest as *mut std::os::raw::c_int).cast(),
+            ) == 1
+    };
+    read.then_some((kind, digest))
 }
 
 /// `SSL_CTRL_GET_NEGOTIATED_GROUP` (`ssl.h`, OpenSSL 3.0 and later).

@@ -292,11 +292,14 @@ macro_rules! provider_signatures {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
+            crate::peer_sig::note(
+                rustls::crypto::verify_tls12_signature(
+                    message,
+                    cert,
+                    dss,
+                    &self.provider.signature_verification_algorithms,
+                ),
                 dss,
-                &self.provider.signature_verification_algorithms,
             )
         }
 
@@ -306,11 +309,14 @@ macro_rules! provider_signatures {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
+            crate::peer_sig::note(
+                rustls::crypto::verify_tls13_signature(
+                    message,
+                    cert,
+                    dss,
+                    &self.provider.signature_verification_algorithms,
+                ),
                 dss,
-                &self.provider.signature_verification_algorithms,
             )
         }
 
@@ -355,14 +361,11 @@ pub(crate) fn server_config(cfg: &ServerConfig, crypto: Crypto) -> Result<rustls
             let webpki = with_revocation!(b, &cfg.client_revocation)
                 .build()
                 .map_err(|e| verifier_error("client", e))?;
-            if cfg.client_revocation.is_empty() {
-                webpki
-            } else {
-                Arc::new(ClientVerifier {
-                    webpki,
-                    crls: CrlFreshness::new(&cfg.client_revocation),
-                })
-            }
+            Arc::new(ClientVerifier {
+                webpki,
+                crls: (!cfg.client_revocation.is_empty())
+                    .then(|| CrlFreshness::new(&cfg.client_revocation)),
+            })
         }
         ClientAuth::DangerAcceptAny { required } => Arc::new(AnyClientCertificate {
             required: *required,
@@ -557,11 +560,12 @@ fn crl_fresh(crls: &CrlFreshness, chain: &[CertificateDer<'_>]) -> Result<(), ru
     }
 }
 
-/// webpki's client verifier, then the CRLs' `thisUpdate`.
+/// webpki's client verifier, then the CRLs' `thisUpdate` (where there
+/// are CRLs); notes the scheme of the client's signature.
 #[derive(Debug)]
 struct ClientVerifier {
     webpki: Arc<dyn ClientCertVerifier>,
-    crls: CrlFreshness,
+    crls: Option<CrlFreshness>,
 }
 
 impl ClientCertVerifier for ClientVerifier {
@@ -586,10 +590,12 @@ impl ClientCertVerifier for ClientVerifier {
         let verified = self
             .webpki
             .verify_client_cert(end_entity, intermediates, now)?;
-        let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
-            .chain(intermediates.iter().cloned())
-            .collect();
-        crl_fresh(&self.crls, &chain)?;
+        if let Some(crls) = &self.crls {
+            let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
+                .chain(intermediates.iter().cloned())
+                .collect();
+            crl_fresh(crls, &chain)?;
+        }
         Ok(verified)
     }
 
@@ -599,7 +605,7 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        crate::peer_sig::note(self.webpki.verify_tls12_signature(message, cert, dss), dss)
     }
 
     fn verify_tls13_signature(
@@ -608,7 +614,7 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        crate::peer_sig::note(self.webpki.verify_tls13_signature(message, cert, dss), dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -29,6 +29,7 @@
 
 mod configs;
 mod error;
+mod peer_sig;
 mod session;
 mod store;
 mod tickets;

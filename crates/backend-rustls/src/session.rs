@@ -8,7 +8,7 @@ use std::sync::Arc;
 use polytls_api::driver::{SessionBlob, SessionDriver};
 use polytls_api::{
     CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, ReadOutcome, Result,
-    SessionInfo,
+    SessionInfo, SignatureScheme,
 };
 use rustls::{Connection, HandshakeKind};
 
@@ -28,6 +28,8 @@ pub struct RustlsSession {
     /// Whether early data was accepted (known after the handshake on a
     /// client; as soon as it arrives on a server).
     early_accepted: bool,
+    /// The scheme the peer's handshake signature verified with.
+    peer_scheme: Option<SignatureScheme>,
 }
 
 impl RustlsSession {
@@ -42,6 +44,7 @@ impl RustlsSession {
             store,
             early: Vec::new(),
             early_accepted: false,
+            peer_scheme: None,
         }
     }
 
@@ -52,6 +55,7 @@ impl RustlsSession {
             store: None,
             early: Vec::new(),
             early_accepted: false,
+            peer_scheme: None,
         }
     }
 
@@ -86,7 +90,17 @@ impl SessionDriver for RustlsSession {
     }
 
     fn process_new_packets(&mut self) -> Result<()> {
-        self.conn.process_new_packets().map_err(map)?;
+        if self.conn.is_handshaking() {
+            // See `peer_sig`: the verifier notes the scheme during the call.
+            crate::peer_sig::take();
+            let processed = self.conn.process_new_packets();
+            if let Some(s) = crate::peer_sig::take() {
+                self.peer_scheme = SignatureScheme::from_code(u16::from(s));
+            }
+            processed.map_err(map)?;
+        } else {
+            self.conn.process_new_packets().map_err(map)?;
+        }
         self.settle_early_data()
     }
 
@@ -159,6 +173,9 @@ impl SessionDriver for RustlsSession {
         };
         info.peer_chain = self.peer_chain().into_owned();
         info.resumed = self.conn.handshake_kind() == Some(HandshakeKind::Resumed);
+        if !info.resumed && !self.conn.is_handshaking() {
+            info.peer_signature_scheme = self.peer_scheme;
+        }
         info
     }
 

@@ -34,6 +34,7 @@ pub(crate) enum Expect {
     ServerName(String),
     SessionMiss,
     PeerCertFile(PathBuf),
+    PeerSignature(SignatureScheme),
 }
 
 /// What the runner asked for.
@@ -229,6 +230,16 @@ fn parse_one<'a>(
                 let group = NamedGroup::from_code(code)
                     .ok_or_else(|| Refusal::Unimplemented(format!("-curves={code}")))?;
                 f.curves.push(group);
+            }
+            "-expect-peer-signature-algorithm" => {
+                let v = value()?;
+                let code = v
+                    .parse::<u16>()
+                    .map_err(|_| Refusal::Bad(format!("{flag}: bad scheme {v:?}")))?;
+                // polytls reports only the schemes it names.
+                let scheme = SignatureScheme::from_code(code)
+                    .ok_or_else(|| Refusal::Unimplemented(format!("{flag}={code}")))?;
+                f.expects.push((when, Expect::PeerSignature(scheme)));
             }
             "-signing-prefs" | "-verify-prefs" => {
                 whole_run(when)?;

@@ -405,6 +405,18 @@ fn check(expect: &Expect, info: &SessionInfo, connection: usize) -> Result<(), F
                 return bad(format!("SNI {:?}, expected {n:?}", info.sni));
             }
         }
+        // BoringSSL reports a resumed connection's scheme from the full
+        // handshake that made the session; polytls reports none (nothing
+        // was signed), so the expectation is checked where a peer signed.
+        Expect::PeerSignature(scheme) if !info.resumed => {
+            if info.peer_signature_scheme != Some(*scheme) {
+                return bad(format!(
+                    "peer signature {:?}, expected {scheme}",
+                    info.peer_signature_scheme
+                ));
+            }
+        }
+        Expect::PeerSignature(_) => {}
         Expect::SessionMiss => {
             if info.resumed {
                 return bad("resumed, expected a full handshake".into());

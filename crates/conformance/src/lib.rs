@@ -248,6 +248,8 @@ macro_rules! __with_cases {
             signatures::no_shared_signature_scheme,
             signatures::client_auth_signing_schemes,
             signatures::signature_scheme_capability_matches_contexts,
+            signatures::peer_signature_scheme_reported,
+            signatures::peer_signature_scheme_none_on_resumption [ClientResumption],
             verify::wrong_hostname,
             verify::unknown_issuer,
             verify::expired_leaf,

@@ -10,7 +10,7 @@ use polytls_api::driver::{SessionBlob, SessionDriver};
 use polytls_api::memio::MemIo;
 use polytls_api::{
     CertificateDer, CipherSuite, Error, NamedGroup, ProtocolVersion, ReadOutcome, Result,
-    SessionInfo,
+    SessionInfo, SignatureScheme,
 };
 
 use crate::errors::{Code, Failure, Library};
@@ -75,6 +75,9 @@ pub trait SslDriver: std::fmt::Debug + Send + Sync + Unpin + 'static {
     fn cipher_suite(&self) -> Option<CipherSuite>;
     /// The key-exchange group, while the library can still tell.
     fn group(&self) -> Option<NamedGroup>;
+    /// The scheme the peer signed the handshake with, where the library
+    /// still knows it.
+    fn peer_signature_scheme(&self) -> Option<SignatureScheme>;
     /// The ALPN protocol agreed on.
     fn alpn(&self) -> Option<&[u8]>;
     /// The SNI name sent or received.
@@ -370,6 +373,9 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         info.alpn = self.d.alpn().map(<[u8]>::to_vec);
         info.peer_chain = self.peer_chain().into_owned();
         info.resumed = self.d.resumed();
+        if !info.resumed {
+            info.peer_signature_scheme = self.d.peer_signature_scheme();
+        }
         info
     }
 
@@ -598,6 +604,9 @@ mod tests {
             None
         }
         fn group(&self) -> Option<NamedGroup> {
+            None
+        }
+        fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
             None
         }
         fn alpn(&self) -> Option<&[u8]> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::driver::SessionDriver;
 use crate::identity::CertificateDer;
-use crate::params::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::params::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::resumption::{Origin, ResumptionState};
 use crate::trust::{self, TrustCheck};
 use crate::{Error, MisuseKind, Result};
@@ -442,4 +442,9 @@ pub struct SessionInfo {
     pub peer_chain: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed rather than a full handshake.
     pub resumed: bool,
+    /// The scheme the peer signed this handshake with: the server's on a
+    /// client, the client's (with client authentication) on a server.
+    /// `None` on a resumption (nothing is signed), before the handshake
+    /// completes, or for a scheme polytls does not name.
+    pub peer_signature_scheme: Option<SignatureScheme>,
 }

@@ -194,3 +194,61 @@ pub fn signature_scheme_capability_matches_contexts<B: Backend>(b: &B) {
         }
     }
 }
+
+/// `SessionInfo::peer_signature_scheme` names the scheme the peer signed
+/// with: the server's on a client, the client's on a server with client
+/// authentication, none where the peer signed nothing.
+pub fn peer_signature_scheme_reported<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        for scheme in [S::rsa_pss_rsae_sha384, S::rsa_pss_rsae_sha256] {
+            let mut s = server_config(pki().identity(Leaf::Server(KeyType::Rsa2048)));
+            s.common.signing_schemes = Some(vec![scheme]);
+            s.common.max_version = v;
+            s.common.min_version = v;
+            s.client_auth = ClientAuth::Required(pki().roots());
+            let mut c = client_config();
+            c.identity = Some(pki().client());
+            let p = super::connect_ok(b, &c, &s);
+            assert_eq!(p.client.info().peer_signature_scheme, Some(scheme), "{v}");
+            assert_eq!(
+                p.server.info().peer_signature_scheme,
+                Some(S::ecdsa_secp256r1_sha256),
+                "{v}: the client's P-256 key"
+            );
+        }
+        // No client authentication: the client signs nothing.
+        let mut s = server_config(pki().server());
+        s.common.max_version = v;
+        let p = super::connect_ok(b, &client_config(), &s);
+        assert_eq!(
+            p.client.info().peer_signature_scheme,
+            Some(S::ecdsa_secp256r1_sha256),
+            "{v}"
+        );
+        assert_eq!(p.server.info().peer_signature_scheme, None, "{v}");
+    }
+}
+
+/// A resumed handshake signs nothing, so it reports no scheme, though the
+/// handshake that made the session did.
+pub fn peer_signature_scheme_none_on_resumption<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.max_version = v;
+        c.common.min_version = v;
+        let cc = b.client_context(&c).expect("client context");
+        let sc = b
+            .server_context(&server_config(pki().server()))
+            .expect("server context");
+        let first = super::resumption::connect::<B>(&cc, &sc);
+        assert_eq!(
+            first.client.info().peer_signature_scheme,
+            Some(S::ecdsa_secp256r1_sha256),
+            "{v}"
+        );
+        let second = super::resumption::connect::<B>(&cc, &sc);
+        let info = second.client.info();
+        assert!(info.resumed, "{v}: resumed");
+        assert_eq!(info.peer_signature_scheme, None, "{v}");
+    }
+}
