@@ -351,7 +351,8 @@ fn exchange(
 }
 
 /// After the shim's own close_notify: read to the end; with
-/// `-check-close-notify` the peer's must come.
+/// `-check-close-notify` the peer's must come, and without it an unclean
+/// end (EOF or a reset) is fine.
 fn drain(
     tls: &mut Stream<TcpStream, Box<dyn SessionDriver>>,
     flags: &Flags,
@@ -361,6 +362,15 @@ fn drain(
         match tls.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
+            // The runner may close its socket while our close_notify is
+            // still unread on its side, and its kernel then resets the
+            // connection: an unclean end like any other, which only
+            // `-check-close-notify` forbids.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ConnectionReset && !flags.check_close_notify =>
+            {
+                return Ok(())
+            }
             Err(e) => {
                 return match Failure::from(e) {
                     Failure::Tls(Error::UnexpectedEof) if !flags.check_close_notify => Ok(()),
