@@ -294,6 +294,7 @@ macro_rules! __with_cases {
             revocation::revocation_config_errors,
             resumption::resumption_tls13 [ClientResumption],
             resumption::resumption_tls12 [ClientResumption],
+            resumption::resumed_group_is_this_handshakes [ClientResumption],
             resumption::resumption_disabled_client [ClientResumption],
             resumption::resumption_disabled_server [ClientResumption],
             resumption::resumption_not_across_server_contexts [ClientResumption],

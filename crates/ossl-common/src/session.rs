@@ -369,10 +369,15 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
             return info;
         }
         info.cipher_suite = self.d.cipher_suite();
-        info.group = self.group.or_else(|| self.d.group());
+        info.resumed = self.d.resumed();
+        // A TLS 1.2 resumption exchanges no keys: the library would name
+        // the group of the handshake that made the session, which rustls
+        // cannot, so no backend does.
+        if !(info.resumed && info.version == Some(ProtocolVersion::Tls12)) {
+            info.group = self.group.or_else(|| self.d.group());
+        }
         info.alpn = self.d.alpn().map(<[u8]>::to_vec);
         info.peer_chain = self.peer_chain().into_owned();
-        info.resumed = self.d.resumed();
         if !info.resumed {
             info.peer_signature_scheme = self.d.peer_signature_scheme();
         }

@@ -432,7 +432,9 @@ pub struct SessionInfo {
     pub version: Option<ProtocolVersion>,
     /// The cipher suite.
     pub cipher_suite: Option<CipherSuite>,
-    /// The key-exchange group (`None` if unknown or not applicable).
+    /// The key-exchange group (`None` if unknown or not applicable: a
+    /// TLS 1.2 resumption exchanges no keys, so it has none on every
+    /// backend).
     pub group: Option<NamedGroup>,
     /// The ALPN protocol agreed on, if any.
     pub alpn: Option<Vec<u8>>,

@@ -3,8 +3,8 @@
 
 use polytls_api::driver::SessionDriver;
 use polytls_api::{
-    Backend, Capability, ClientConfig, ConfigErrorKind, Error, MisuseKind, ProtocolVersion,
-    ServerConfig, Session, TicketKey, TicketKeys, Tls12Resumption,
+    Backend, Capability, ClientConfig, ConfigErrorKind, Error, MisuseKind, NamedGroup,
+    ProtocolVersion, ServerConfig, Session, TicketKey, TicketKeys, Tls12Resumption,
 };
 
 use super::{client_config, server_config, BackendPair, ClientCtx, ServerCtx};
@@ -83,6 +83,36 @@ pub fn resumption_tls12<B: Backend>(b: &B) {
         &server_config(pki().server()),
     );
     assert_eq!(got, (true, true));
+}
+
+/// A resumption reports the group of its own key exchange: none on
+/// TLS 1.2, which exchanges no keys (whatever the first handshake used),
+/// the new one on TLS 1.3.
+pub fn resumed_group_is_this_handshakes<B: Backend>(b: &B) {
+    for (v, want) in [
+        (ProtocolVersion::Tls12, None),
+        (ProtocolVersion::Tls13, Some(NamedGroup::SECP256R1)),
+    ] {
+        let mut c = client(v);
+        c.common.groups = Some(vec![NamedGroup::SECP256R1]);
+        let cc = b.client_context(&c).expect("client context");
+        let sc = b
+            .server_context(&server_config(pki().server()))
+            .expect("server context");
+        let first = connect::<B>(&cc, &sc);
+        assert_eq!(
+            first.client.info().group,
+            Some(NamedGroup::SECP256R1),
+            "{v}"
+        );
+        let second = connect::<B>(&cc, &sc);
+        assert_eq!(resumed(&second), (true, true), "{v}");
+        assert_eq!(
+            (second.client.info().group, second.server.info().group),
+            (want, want),
+            "{v}"
+        );
+    }
 }
 
 /// Resumption off on the client: never resumed (the server would).
