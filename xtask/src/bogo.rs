@@ -128,6 +128,7 @@ fn baseline_file(backend: &str) -> Option<&'static str> {
     match backend {
         "rustls" => Some("rustls-shim.tsv"),
         "boring" => Some("boringssl-bssl_shim.tsv"),
+        "aws-lc" => Some("aws-lc-bssl_shim.tsv"),
         _ => None,
     }
 }

@@ -5,7 +5,10 @@ use polytls_conformance::{Expectations, Quirk};
 /// What AWS-LC does differently from the other backends.
 static EXPECTED: Expectations = Expectations {
     skips: &[],
-    quirks: &[Quirk::TicketsIgnoredAfterCloseNotify],
+    quirks: &[
+        Quirk::TicketsIgnoredAfterCloseNotify,
+        Quirk::ClientFailsWithoutSharedSignatureScheme,
+    ],
 };
 
 fn main() -> std::process::ExitCode {

@@ -8,6 +8,7 @@ static EXPECTED: Expectations = Expectations {
     quirks: &[
         Quirk::TicketsIgnoredAfterCloseNotify,
         Quirk::Tls12SuiteNeedsSignatureScheme,
+        Quirk::ClientFailsWithoutSharedSignatureScheme,
     ],
 };
 

@@ -1,6 +1,5 @@
-//! The one module of `polytls-openssl` that uses `unsafe`, for the two
-//! things the bindings offer only that way (DESIGN.md, "the audited
-//! exception"):
+//! The one module of `polytls-openssl` that uses `unsafe`, for what the
+//! bindings offer only that way (DESIGN.md, "the audited exception"):
 //!
 //! - attaching a client session (`SSL_set_session`, which the `openssl`
 //!   crate marks `unsafe`: rust-openssl#1041);

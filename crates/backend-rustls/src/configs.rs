@@ -89,18 +89,19 @@ pub(crate) fn provider(common: &Common, crypto: Crypto) -> Result<Arc<CryptoProv
         ));
     }
     p.signature_verification_algorithms =
-        verify_algorithms(crypto, common.effective_verify_schemes());
+        verify_algorithms(crypto, common.effective_verify_schemes())?;
     Ok(Arc::new(p))
 }
 
 /// The provider's verification algorithms, with handshake signatures
 /// limited to `schemes`, in their order (the order advertised); certificate
 /// signatures keep the full set. rustls wants the list `'static`: each
-/// distinct list is made once per process and kept.
+/// distinct list is made once per process and kept, up to
+/// [`MAX_VERIFY_LISTS`] of them.
 fn verify_algorithms(
     crypto: Crypto,
     schemes: &[polytls_api::SignatureScheme],
-) -> WebPkiSupportedAlgorithms {
+) -> Result<WebPkiSupportedAlgorithms> {
     type Lists = Mutex<HashMap<(usize, Vec<u16>), &'static [SchemeMapping]>>;
     static LISTS: OnceLock<Lists> = OnceLock::new();
     let base = crypto.provider().signature_verification_algorithms;
@@ -109,25 +110,38 @@ fn verify_algorithms(
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    let mapping = *lists
-        .entry((crypto as usize, codes))
-        .or_insert_with_key(|(_, codes)| {
-            let list: Vec<SchemeMapping> = codes
-                .iter()
-                .filter_map(|c| {
-                    base.mapping
-                        .iter()
-                        .find(|(scheme, _)| u16::from(*scheme) == *c)
-                        .copied()
-                })
-                .collect();
-            Box::leak(list.into_boxed_slice())
-        });
-    WebPkiSupportedAlgorithms {
+    let key = (crypto as usize, codes);
+    if !lists.contains_key(&key) && lists.len() >= MAX_VERIFY_LISTS {
+        return Err(Error::config(
+            ConfigErrorKind::OutOfRange,
+            format!(
+                "{}: at most {MAX_VERIFY_LISTS} distinct verify_schemes lists per process",
+                crypto.name()
+            ),
+        ));
+    }
+    let mapping = *lists.entry(key).or_insert_with_key(|(_, codes)| {
+        let list: Vec<SchemeMapping> = codes
+            .iter()
+            .filter_map(|c| {
+                base.mapping
+                    .iter()
+                    .find(|(scheme, _)| u16::from(*scheme) == *c)
+                    .copied()
+            })
+            .collect();
+        Box::leak(list.into_boxed_slice())
+    });
+    Ok(WebPkiSupportedAlgorithms {
         all: base.all,
         mapping,
-    }
+    })
 }
+
+/// How many distinct `verify_schemes` lists (orders included) one process
+/// keeps for rustls: a bound on what contexts built from untrusted
+/// settings could make it hold.
+const MAX_VERIFY_LISTS: usize = 1024;
 
 /// A signing key that signs with the first of `prefs` the peer offers and
 /// the key can make: the order of

@@ -4,8 +4,10 @@
 //! context shares. So the verifier notes the scheme of a signature that
 //! verified in a slot of the current thread, and the session clears the
 //! slot before each `process_new_packets` of its handshake and takes it
-//! right after, on the same thread: it sees only its own connection's
-//! signature.
+//! right after, on the same thread: it never sees another connection's
+//! scheme. (A callback that drives another session on this thread from
+//! inside the call, a key log say, would take the note first: the
+//! session then reports none, never a wrong one.)
 
 use std::cell::Cell;
 

@@ -67,6 +67,11 @@ pub enum Quirk {
     /// reports `NoSharedCipherSuite` where the others report
     /// `NoSharedSignatureScheme`.
     Tls12SuiteNeedsSignatureScheme,
+    /// Fails the handshake (`NoSharedSignatureScheme`) when a client's key
+    /// can make none of the schemes the server's CertificateRequest
+    /// allows (BoringSSL, AWS-LC), where the others send no certificate
+    /// and leave the server to decide.
+    ClientFailsWithoutSharedSignatureScheme,
 }
 
 /// What one backend is known to do differently (see the crate docs).
@@ -249,6 +254,8 @@ macro_rules! __with_cases {
             signatures::client_auth_signing_schemes,
             signatures::signature_scheme_capability_matches_contexts,
             signatures::peer_signature_scheme_reported,
+            signatures::client_without_shared_scheme,
+            signatures::identity_that_cannot_sign_is_refused,
             signatures::peer_signature_scheme_none_on_resumption [ClientResumption],
             verify::wrong_hostname,
             verify::unknown_issuer,

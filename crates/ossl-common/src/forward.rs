@@ -95,6 +95,9 @@ macro_rules! rust_openssl_binding {
 
             fn set_base_options(b: &mut Self::Builder) {
                 use $k::ssl::SslOptions;
+                // Server preference also makes OpenSSL sign with the first
+                // of its own signature schemes (both roles), not the peer's
+                // first: `Common::signing_schemes` relies on it.
                 b.set_options(
                     SslOptions::NO_RENEGOTIATION
                         | SslOptions::CIPHER_SERVER_PREFERENCE

@@ -136,16 +136,23 @@ pub struct Common {
     /// first that the peer accepts and the identity's key can make is used.
     /// `None` means the portable defaults
     /// ([`defaults::SIGNATURE_SCHEMES`](crate::defaults::SIGNATURE_SCHEMES)),
-    /// in that order. Only a side with an identity signs. If none of them is
-    /// both accepted and possible, the handshake fails with
-    /// [`Incompatibility::NoSharedSignatureScheme`](crate::Incompatibility::NoSharedSignatureScheme).
+    /// in that order. Only a side with an identity signs, and an identity
+    /// whose key can make none of them is
+    /// [`ConfigErrorKind::Contradiction`] (a P-521 key needs
+    /// `ecdsa_secp521r1_sha512` here). When the peer accepts none of those
+    /// the key can make, a server fails the handshake with
+    /// [`Incompatibility::NoSharedSignatureScheme`](crate::Incompatibility::NoSharedSignatureScheme);
+    /// a client answers a CertificateRequest with no certificate on rustls
+    /// and OpenSSL, where BoringSSL and AWS-LC fail the handshake (the
+    /// conformance suite's `ClientFailsWithoutSharedSignatureScheme`).
     pub signing_schemes: Option<Vec<SignatureScheme>>,
     /// The schemes accepted for the peer's handshake signature, advertised
     /// in this order (`signature_algorithms`); a peer that signs with
     /// another fails the handshake. `None` means the portable defaults
     /// ([`defaults::SIGNATURE_SCHEMES`](crate::defaults::SIGNATURE_SCHEMES)).
     /// Signatures inside certificates are checked by the library's own
-    /// rules, whatever this says.
+    /// rules, whatever this says. (rustls wants the list for the life of
+    /// the process: it keeps each distinct list, at most 1,024 of them.)
     pub verify_schemes: Option<Vec<SignatureScheme>>,
     /// Session resumption (default on): on a server, tickets and a session
     /// cache; on a client, a ticket cache per context, where the backend has
@@ -232,6 +239,40 @@ impl Common {
         self.signing_schemes
             .as_deref()
             .unwrap_or(crate::defaults::SIGNATURE_SCHEMES)
+    }
+
+    /// Checks that `id`'s key can make one of the signing schemes: an
+    /// identity that could never sign is a contradiction, not a handshake
+    /// that fails later (or, on a client, a certificate silently left out).
+    fn check_identity_signs(&self, id: &Identity, whose: &str) -> Result<()> {
+        let Some(can) = id.signature_schemes() else {
+            // Unreadable: the backend refuses the certificate itself.
+            return Ok(());
+        };
+        let signing = self.effective_signing_schemes();
+        if signing.iter().any(|s| can.contains(s)) {
+            return Ok(());
+        }
+        let names = |l: &[SignatureScheme]| {
+            l.iter()
+                .map(|s| s.iana_name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(Error::config(
+            ConfigErrorKind::Contradiction,
+            if can.is_empty() {
+                format!(
+                    "the {whose} identity's key makes none of the signature schemes polytls names"
+                )
+            } else {
+                format!(
+                    "the {whose} identity's key can sign only with {}, and signing_schemes allows {}",
+                    names(&can),
+                    names(signing)
+                )
+            },
+        ))
     }
 
     /// The schemes to accept from the peer: the configured ones, or the
@@ -385,6 +426,9 @@ impl ClientConfig {
             ));
         }
         in_range("session_cache_size", self.session_cache_size, 1, 1_000_000)?;
+        if let Some(id) = &self.identity {
+            self.common.check_identity_signs(id, "client")?;
+        }
         if self.early_data && !self.common.resumption {
             return Err(Error::config(
                 ConfigErrorKind::Contradiction,
@@ -457,6 +501,9 @@ impl ServerConfig {
     /// before the backend sees the configuration.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
+        for id in self.identities() {
+            self.common.check_identity_signs(id, "server")?;
+        }
         match &self.client_auth {
             ClientAuth::Optional(r) | ClientAuth::Required(r) if r.is_empty() => {
                 return Err(Error::config(

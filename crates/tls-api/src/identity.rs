@@ -7,6 +7,7 @@ use std::path::Path;
 use rustls_pki_types::pem::PemObject;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::params::SignatureScheme;
 use crate::{ConfigErrorKind, Error, Result};
 
 /// A certificate chain and the private key of its first (leaf) certificate.
@@ -107,6 +108,45 @@ impl Identity {
     /// The leaf's private key.
     pub fn key(&self) -> &PrivateKeyDer<'static> {
         &self.key
+    }
+
+    /// The signature schemes the leaf's key can make, by its
+    /// `SubjectPublicKeyInfo`, each ECDSA scheme with its own curve (TLS
+    /// 1.3's rule, which polytls applies to TLS 1.2 too); `None` when the
+    /// leaf cannot be read. An RSA-PSS, Ed448 or ML-DSA key makes none of
+    /// the schemes polytls names.
+    pub fn signature_schemes(&self) -> Option<Vec<SignatureScheme>> {
+        use x509_parser::oid_registry as oid;
+        use SignatureScheme as S;
+        let (_, leaf) = x509_parser::parse_x509_certificate(self.chain.first()?.as_ref()).ok()?;
+        let spki = leaf.public_key();
+        let alg = &spki.algorithm.algorithm;
+        Some(if *alg == oid::OID_PKCS1_RSAENCRYPTION {
+            vec![
+                S::rsa_pss_rsae_sha256,
+                S::rsa_pss_rsae_sha384,
+                S::rsa_pss_rsae_sha512,
+                S::rsa_pkcs1_sha256,
+                S::rsa_pkcs1_sha384,
+                S::rsa_pkcs1_sha512,
+            ]
+        } else if *alg == oid::OID_SIG_ED25519 {
+            vec![S::ed25519]
+        } else if *alg == oid::OID_KEY_TYPE_EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok());
+            match curve {
+                Some(c) if c == oid::OID_EC_P256 => vec![S::ecdsa_secp256r1_sha256],
+                Some(c) if c == oid::OID_NIST_EC_P384 => vec![S::ecdsa_secp384r1_sha384],
+                Some(c) if c == oid::OID_NIST_EC_P521 => vec![S::ecdsa_secp521r1_sha512],
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        })
     }
 }
 

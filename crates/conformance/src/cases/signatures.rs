@@ -252,3 +252,59 @@ pub fn peer_signature_scheme_none_on_resumption<B: Backend>(b: &B) {
         assert_eq!(info.peer_signature_scheme, None, "{v}");
     }
 }
+
+/// A client whose key can make none of the schemes the server's
+/// CertificateRequest allows sends no certificate, and the server, which
+/// asked without requiring one, goes on unauthenticated (but see
+/// [`Quirk::ClientFailsWithoutSharedSignatureScheme`](crate::Quirk::ClientFailsWithoutSharedSignatureScheme)).
+pub fn client_without_shared_scheme<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut s = server_config(pki().server());
+        s.client_auth = ClientAuth::DangerAcceptAny { required: false };
+        s.common.verify_schemes = Some(vec![S::rsa_pss_rsae_sha256, S::ecdsa_secp256r1_sha256]);
+        s.common.max_version = v;
+        s.common.min_version = v;
+        let mut c = client_config();
+        c.identity = Some(pki().identity(Leaf::Server(KeyType::Rsa2048)));
+        c.common.signing_schemes = Some(vec![S::rsa_pkcs1_sha256]);
+        let (p, o) = run(b, &c, &s);
+        if crate::quirk(crate::Quirk::ClientFailsWithoutSharedSignatureScheme) {
+            assert!(
+                matches!(
+                    o.client_err(),
+                    Error::PeerIncompatible(Incompatibility::NoSharedSignatureScheme)
+                ),
+                "{v}: {o:?}"
+            );
+        } else {
+            o.expect_ok();
+            assert!(p.server.info().peer_chain.is_empty(), "{v}: no certificate");
+        }
+    }
+}
+
+/// An identity whose key can make none of the signing schemes is a
+/// contradiction on either side, named before any handshake; so is a key
+/// no scheme polytls names fits (here a P-256 key limited to RSA schemes).
+pub fn identity_that_cannot_sign_is_refused<B: Backend>(b: &B) {
+    let mut s = server_config(pki().server());
+    s.common.signing_schemes = Some(vec![S::rsa_pss_rsae_sha256]);
+    let mut c = client_config();
+    c.identity = Some(pki().client());
+    c.common.signing_schemes = Some(vec![S::ecdsa_secp384r1_sha384]);
+    for (what, err) in [
+        ("server", b.server_context(&s).err()),
+        ("client", b.client_context(&c).err()),
+    ] {
+        match err {
+            Some(Error::InvalidConfig(e)) => {
+                assert_eq!(e.kind(), ConfigErrorKind::Contradiction, "{what}: {e}");
+                assert!(
+                    e.message().contains("ecdsa_secp256r1_sha256"),
+                    "{what}: {e}"
+                );
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
