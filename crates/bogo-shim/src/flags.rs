@@ -222,45 +222,34 @@ fn parse_one<'a>(
             "-expect-version" => f.expects.push((when, Expect::Version(version(&value()?)?))),
             "-curves" => {
                 whole_run(when)?;
-                let v = value()?;
-                let code = v
-                    .parse::<u16>()
-                    .map_err(|_| Refusal::Bad(format!("bad curve {v:?}")))?;
-                // A group polytls does not name cannot be offered.
-                let group = NamedGroup::from_code(code)
-                    .ok_or_else(|| Refusal::Unimplemented(format!("-curves={code}")))?;
-                f.curves.push(group);
+                f.curves.push(named(
+                    &flag,
+                    code_point(&flag, &value()?)?,
+                    NamedGroup::from_code,
+                )?);
             }
             "-expect-peer-signature-algorithm" => {
-                let v = value()?;
-                let code = v
-                    .parse::<u16>()
-                    .map_err(|_| Refusal::Bad(format!("{flag}: bad scheme {v:?}")))?;
-                // polytls reports only the schemes it names.
-                let scheme = SignatureScheme::from_code(code)
-                    .ok_or_else(|| Refusal::Unimplemented(format!("{flag}={code}")))?;
+                let scheme = named(
+                    &flag,
+                    code_point(&flag, &value()?)?,
+                    SignatureScheme::from_code,
+                )?;
                 f.expects.push((when, Expect::PeerSignature(scheme)));
             }
             "-signing-prefs" | "-verify-prefs" => {
                 whole_run(when)?;
-                let v = value()?;
-                let code = v
-                    .parse::<u16>()
-                    .map_err(|_| Refusal::Bad(format!("{flag}: bad scheme {v:?}")))?;
-                // A scheme polytls does not name (SHA-1, RSA-PSS keys,
-                // Ed448) cannot be configured.
-                let scheme = SignatureScheme::from_code(code)
-                    .ok_or_else(|| Refusal::Unimplemented(format!("{flag}={code}")))?;
+                let scheme = named(
+                    &flag,
+                    code_point(&flag, &value()?)?,
+                    SignatureScheme::from_code,
+                )?;
                 match flag.as_str() {
                     "-signing-prefs" => f.signing_prefs.push(scheme),
                     _ => f.verify_prefs.push(scheme),
                 }
             }
             "-expect-curve-id" => {
-                let v = value()?;
-                let code = v
-                    .parse::<u16>()
-                    .map_err(|_| Refusal::Bad(format!("bad curve {v:?}")))?;
+                let code = code_point(&flag, &value()?)?;
                 f.expects.push((when, Expect::CurveId(code)));
             }
             "-advertise-alpn" => {
@@ -317,6 +306,19 @@ fn parse_one<'a>(
         }
     }
     Ok(())
+}
+
+/// A flag's value as an IANA code point (a group or signature scheme).
+fn code_point(flag: &str, v: &str) -> Result<u16, Refusal> {
+    v.parse::<u16>()
+        .map_err(|_| Refusal::Bad(format!("{flag}: bad code point {v:?}")))
+}
+
+/// The item polytls names for `code`; one it does not name (a SHA-1
+/// scheme, an RSA-PSS key's, Ed448, a group it lacks) can be neither
+/// configured nor reported, so the flag is unimplemented for it.
+fn named<T>(flag: &str, code: u16, from_code: fn(u16) -> Option<T>) -> Result<T, Refusal> {
+    from_code(code).ok_or_else(|| Refusal::Unimplemented(format!("{flag}={code}")))
 }
 
 /// An ALPN list in wire format (length-prefixed names).
