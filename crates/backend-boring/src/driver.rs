@@ -38,12 +38,15 @@ pub struct BoringError {
 
 impl BoringError {
     fn from_ssl(e: &boring::ssl::Error) -> Self {
+        let code = e.code();
+        // Nothing is allocated or formatted on the `WouldBlock` path, which
+        // a receiver takes once per read that drains the input.
+        let retry = code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE;
         Self {
-            code: e.code(),
-            // The kind only: nothing allocated on the `WouldBlock` path.
+            code,
             io_error: e.io_error().map(std::io::Error::kind),
             stack: e.ssl_error().cloned(),
-            text: e.to_string(),
+            text: if retry { String::new() } else { e.to_string() },
         }
     }
 
@@ -65,6 +68,9 @@ impl BoringError {
 
 impl std::fmt::Display for BoringError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.text.is_empty() {
+            return write!(f, "the operation should be retried ({:?})", self.code);
+        }
         f.write_str(&self.text)
     }
 }

@@ -85,10 +85,17 @@ impl RustlsSession {
 }
 
 impl SessionDriver for RustlsSession {
+    #[inline]
     fn read_tls(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
         self.conn.read_tls(rd)
     }
 
+    #[inline]
+    fn process_for_read(&mut self) -> Result<()> {
+        self.process_new_packets()
+    }
+
+    #[inline]
     fn process_new_packets(&mut self) -> Result<()> {
         if self.conn.is_handshaking() {
             // See `peer_sig`: the verifier notes the scheme during the call.
@@ -101,6 +108,9 @@ impl SessionDriver for RustlsSession {
         } else {
             self.conn.process_new_packets().map_err(map)?;
         }
+        if self.early.is_empty() {
+            return Ok(());
+        }
         self.settle_early_data()
     }
 
@@ -108,6 +118,7 @@ impl SessionDriver for RustlsSession {
         self.conn.write_tls(wr)
     }
 
+    #[inline]
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
         if let Connection::Server(s) = &mut self.conn {
             if let Some(mut early) = s.early_data() {
@@ -143,6 +154,7 @@ impl SessionDriver for RustlsSession {
         self.conn.wants_write()
     }
 
+    #[inline]
     fn is_handshaking(&self) -> bool {
         self.conn.is_handshaking()
     }

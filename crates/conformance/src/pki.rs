@@ -259,6 +259,11 @@ impl TestPki {
         self.make_until(leaf, Some(now() + Duration::seconds(seconds)))
     }
 
+    /// A leaf (with the usual chain) valid until `not_after`.
+    pub fn valid_until(&self, leaf: Leaf, not_after: OffsetDateTime) -> Identity {
+        self.make_until(leaf, Some(not_after))
+    }
+
     fn make(&self, leaf: Leaf) -> Identity {
         self.make_until(leaf, None)
     }

@@ -87,6 +87,11 @@ pub trait SslDriver: std::fmt::Debug + Send + Sync + Unpin + 'static {
     /// `SSL_get_peer_cert_chain` (with the leaf on a client, without it on a
     /// server).
     fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>>;
+    /// The earliest notAfter of the peer's chain (Unix seconds), read from
+    /// the library's parsed certificates (`X509_get0_notAfter`) without
+    /// serializing them; `with_leaf` where the chain leaves the leaf out
+    /// (a server's view), as for [`peer_chain`](SessionDriver::peer_chain).
+    fn peer_not_after(&self, with_leaf: bool) -> Option<i64>;
     /// `SSL_session_reused`.
     fn resumed(&self) -> bool;
     /// The connection's own session as DER (`SSL_get_session`,
@@ -233,6 +238,34 @@ impl<D: SslDriver> OsslSession<D> {
         }
     }
 
+    /// Reads early data, then advances the handshake, as far as the input
+    /// goes; `Ok(true)` once both are over (records may be processed).
+    fn advance(&mut self) -> Result<bool> {
+        if self.early_phase {
+            self.read_early()?;
+            if self.early_phase {
+                return Ok(false);
+            }
+        }
+        if self.handshaking {
+            let r = self.d.handshake();
+            match r {
+                Ok(()) => {
+                    self.handshaking = false;
+                    // Read when the handshake completes, not before: a client
+                    // that offered a session would otherwise report the
+                    // offered session's group, even when the server declined
+                    // it or picked another group.
+                    self.group = self.d.group();
+                    self.flush_early()?;
+                }
+                Err(e) if self.benign(&e) => return Ok(false),
+                Err(e) => return Err(self.map(e)),
+            }
+        }
+        Ok(true)
+    }
+
     /// Hands out the stashed byte, with whatever follows it in the same
     /// record.
     fn read_stashed(&mut self, byte: u8, buf: &mut [u8]) -> Result<ReadOutcome> {
@@ -258,33 +291,12 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
     }
 
     fn process_new_packets(&mut self) -> Result<()> {
-        if self.early_phase {
-            self.read_early()?;
-            if self.early_phase {
-                return Ok(());
-            }
-        }
-        if self.handshaking {
-            let r = self.d.handshake();
-            match r {
-                Ok(()) => {
-                    self.handshaking = false;
-                    // Read when the handshake completes, not before: a client
-                    // that offered a session would otherwise report the
-                    // offered session's group, even when the server declined
-                    // it or picked another group.
-                    self.group = self.d.group();
-                    self.flush_early()?;
-                }
-                Err(e) if self.benign(&e) => return Ok(()),
-                Err(e) => return Err(self.map(e)),
-            }
-        }
         // Probe only what the library has not decrypted yet: while
         // plaintext is pending, a probe would only see it again, and a
         // receiver fed many records before it reads paid one library call
         // per record more than the library needs (`cargo xtask compare`).
-        if self.d.io().has_input()
+        if self.advance()?
+            && self.d.io().has_input()
             && !self.peer_closed
             && self.stash.is_none()
             && self.d.pending() == 0
@@ -292,6 +304,14 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
             self.probe()?;
         }
         Ok(())
+    }
+
+    /// Without the probe: the `SSL_read` that follows processes the records
+    /// and copies their plaintext with one library call (the probe and the
+    /// read were two per record), and answers what the probe would have:
+    /// `read` maps alerts, `close_notify` and errors as `probe` does.
+    fn process_for_read(&mut self) -> Result<()> {
+        self.advance().map(|_| ())
     }
 
     fn write_tls(&mut self, wr: &mut dyn Write) -> io::Result<usize> {
@@ -314,14 +334,17 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         if self.peer_closed {
             return Ok(ReadOutcome::Closed);
         }
-        match self.d.read(buf) {
-            Ok(n) => Ok(ReadOutcome::Data(n)),
-            Err(e) if D::failure(&e).code == Code::ZeroReturn => {
+        let e = match self.d.read(buf) {
+            Ok(n) => return Ok(ReadOutcome::Data(n)),
+            Err(e) => e,
+        };
+        match D::failure(&e).code {
+            Code::ZeroReturn => {
                 self.peer_closed = true;
                 Ok(ReadOutcome::Closed)
             }
-            Err(e) if D::failure(&e).code == Code::WouldBlock => Ok(ReadOutcome::NeedInput),
-            Err(e) => Err(self.map(e)),
+            Code::WouldBlock => Ok(ReadOutcome::NeedInput),
+            _ => Err(self.map(e)),
         }
     }
 
@@ -395,6 +418,10 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
             return full.into();
         }
         chain.into()
+    }
+
+    fn peer_not_after(&self) -> Option<i64> {
+        self.d.peer_not_after(self.is_server)
     }
 
     fn alpn(&self) -> Option<&[u8]> {
@@ -626,6 +653,9 @@ mod tests {
         fn peer_cert_chain(&self) -> Vec<CertificateDer<'static>> {
             Vec::new()
         }
+        fn peer_not_after(&self, _: bool) -> Option<i64> {
+            None
+        }
         fn resumed(&self) -> bool {
             false
         }
@@ -751,6 +781,24 @@ mod tests {
         feed(&mut s, b"four");
         s.process_new_packets().unwrap();
         assert_eq!(s.d.peeks, 2, "new input after a drained read is probed");
+    }
+
+    #[test]
+    fn process_for_read_leaves_records_to_the_read() {
+        for has_peek in [true, false] {
+            let mut s = session(vec![Step::Done], has_peek);
+            s.process_for_read().unwrap();
+            assert!(!s.is_handshaking(), "the handshake still advances");
+            feed(&mut s, b"hello, world");
+            s.d.close = true;
+            s.process_for_read().unwrap();
+            assert_eq!(s.d.peeks, 0, "peek: {has_peek}: no probe");
+            assert!(s.stash.is_none(), "peek: {has_peek}: nothing read ahead");
+            let (got, end) = read_all(&mut s);
+            assert_eq!(got, b"hello, world", "peek: {has_peek}");
+            assert!(matches!(end, ReadOutcome::Closed), "peek: {has_peek}");
+            assert!(!s.wants_read());
+        }
     }
 
     #[test]

@@ -105,11 +105,13 @@ impl<D: SessionDriver> Core<D> {
         Poll::Ready(Ok(()))
     }
 
-    /// Reads once and processes; `Ready(Ok(n))` with the bytes read.
+    /// Reads once and processes; `Ready(Ok(n))` with the bytes read. With
+    /// `reading`, the caller reads plaintext next (`Session::process`).
     fn poll_read_tls<T: Transport>(
         &mut self,
         io: &mut T,
         cx: &mut Context<'_>,
+        reading: bool,
     ) -> Poll<io::Result<usize>> {
         let mut r = SyncIo { io: &mut *io, cx };
         let n = match self.session.read_tls(&mut r) {
@@ -120,7 +122,7 @@ impl<D: SessionDriver> Core<D> {
         if n == 0 {
             self.transport_eof = true;
         }
-        if let Err(e) = self.session.process_new_packets() {
+        if let Err(e) = self.session.process(reading) {
             // Best effort: send the alert the session queued.
             let _ = self.poll_write_tls(io, cx);
             return Poll::Ready(Err(e.into_io()));
@@ -145,7 +147,7 @@ impl<D: SessionDriver> Core<D> {
             if let Poll::Ready(Err(e)) = written {
                 return Poll::Ready(Err(e));
             }
-            match self.poll_read_tls(io, cx)? {
+            match self.poll_read_tls(io, cx, false)? {
                 Poll::Ready(0) if self.session.is_handshaking() => {
                     return Poll::Ready(Err(Error::UnexpectedEof.into_io()))
                 }
@@ -167,7 +169,16 @@ impl<D: SessionDriver> Core<D> {
             std::task::ready!(self.poll_handshake(io, cx))?;
         }
         loop {
-            match self.session.read(buf).map_err(Error::into_io)? {
+            let outcome = match self.session.read(buf) {
+                Ok(o) => o,
+                Err(e) => {
+                    // Best effort, as in `poll_read_tls`: the records this
+                    // read processed may have queued an alert.
+                    let _ = self.poll_write_tls(io, cx);
+                    return Poll::Ready(Err(e.into_io()));
+                }
+            };
+            match outcome {
                 ReadOutcome::Data(n) => return Poll::Ready(Ok(n)),
                 ReadOutcome::Closed => return Poll::Ready(Ok(0)),
                 ReadOutcome::NeedInput => {}
@@ -184,7 +195,7 @@ impl<D: SessionDriver> Core<D> {
             // reading what it sent; a write error comes back on the next
             // write.
             let _ = self.poll_write_tls(io, cx);
-            std::task::ready!(self.poll_read_tls(io, cx))?;
+            std::task::ready!(self.poll_read_tls(io, cx, true))?;
         }
     }
 

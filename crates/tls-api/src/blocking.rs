@@ -43,7 +43,7 @@ impl<IO: Read + Write, D: SessionDriver> Stream<IO, D> {
             if !self.session.is_handshaking() {
                 break;
             }
-            if self.read_and_process()? == 0 && self.session.is_handshaking() {
+            if self.read_and_process(false)? == 0 && self.session.is_handshaking() {
                 return Err(Error::UnexpectedEof.into_io());
             }
         }
@@ -95,8 +95,9 @@ impl<IO: Read + Write, D: SessionDriver> Stream<IO, D> {
     }
 
     /// Reads once from the transport and processes what came; returns the
-    /// number of bytes read (0 at transport EOF).
-    fn read_and_process(&mut self) -> io::Result<usize> {
+    /// number of bytes read (0 at transport EOF). With `reading`, plaintext
+    /// is read next (`Session::process`).
+    fn read_and_process(&mut self, reading: bool) -> io::Result<usize> {
         let n = loop {
             match self.session.read_tls(&mut self.io) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -106,7 +107,7 @@ impl<IO: Read + Write, D: SessionDriver> Stream<IO, D> {
         if n == 0 {
             self.transport_eof = true;
         }
-        if let Err(e) = self.session.process_new_packets() {
+        if let Err(e) = self.session.process(reading) {
             // Tell the peer why (the session queued an alert); the error we
             // return matters more than a failure to send it.
             let _ = self.write_all_tls();
@@ -123,7 +124,16 @@ impl<IO: Read + Write, D: SessionDriver> Read for Stream<IO, D> {
         }
         self.handshake()?;
         loop {
-            match self.session.read(buf).map_err(Error::into_io)? {
+            let outcome = match self.session.read(buf) {
+                Ok(o) => o,
+                Err(e) => {
+                    // Best effort: the records this read processed may have
+                    // queued an alert for the peer.
+                    let _ = self.write_all_tls();
+                    return Err(e.into_io());
+                }
+            };
+            match outcome {
                 ReadOutcome::Data(n) => return Ok(n),
                 ReadOutcome::Closed => return Ok(0),
                 ReadOutcome::NeedInput => {}
@@ -133,7 +143,7 @@ impl<IO: Read + Write, D: SessionDriver> Read for Stream<IO, D> {
             }
             // Best effort, as in `handshake`.
             let _ = self.write_all_tls();
-            self.read_and_process()?;
+            self.read_and_process(true)?;
         }
     }
 }

@@ -72,6 +72,14 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize>;
     /// Processes the ciphertext read so far.
     fn process_new_packets(&mut self) -> Result<()>;
+    /// Processes as [`process_new_packets`](Self::process_new_packets)
+    /// does, when [`read`](Self::read) is called next: a library that
+    /// decrypts lazily may leave the records to that read, which then
+    /// reports what processing them finds (alerts, `close_notify`, errors).
+    /// The default processes them now.
+    fn process_for_read(&mut self) -> Result<()> {
+        self.process_new_packets()
+    }
     /// Writes pending ciphertext with one `write` (or `write_vectored`) call.
     fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize>;
     /// Copies plaintext into `buf` (never empty; handshake complete).
@@ -126,6 +134,17 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     fn set_peer_not_after(&mut self, not_after: i64) {
         let _ = not_after;
     }
+    /// The earliest notAfter of the peer's chain (Unix seconds), which a
+    /// client learns at the end of every full handshake. The default parses
+    /// [`peer_chain`](Self::peer_chain); a library that holds the chain
+    /// parsed answers from it without serializing the certificates again
+    /// (BoringSSL re-encodes each one: most of what polytls cost a client
+    /// handshake there).
+    fn peer_not_after(&self) -> Option<i64> {
+        let chain = self.peer_chain();
+        let parsed = crate::trust::parse_chain(&chain).ok()?;
+        crate::trust::chain_not_after(&parsed)
+    }
     /// Writes early data (0-RTT) on a client before the handshake
     /// completes, as far as the server's ticket allows; 0 when it allows
     /// none. Data the server then rejects must be sent again, in order,
@@ -149,6 +168,9 @@ impl SessionDriver for Box<dyn SessionDriver> {
     }
     fn process_new_packets(&mut self) -> Result<()> {
         (**self).process_new_packets()
+    }
+    fn process_for_read(&mut self) -> Result<()> {
+        (**self).process_for_read()
     }
     fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
         (**self).write_tls(wr)
@@ -202,6 +224,9 @@ impl SessionDriver for Box<dyn SessionDriver> {
     }
     fn set_peer_not_after(&mut self, not_after: i64) {
         (**self).set_peer_not_after(not_after)
+    }
+    fn peer_not_after(&self) -> Option<i64> {
+        (**self).peer_not_after()
     }
     fn write_early_data(&mut self, data: &[u8]) -> Result<usize> {
         (**self).write_early_data(data)

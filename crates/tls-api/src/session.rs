@@ -109,6 +109,7 @@ impl<D: SessionDriver> Session<D> {
         }
     }
 
+    #[inline]
     fn check(&self) -> Result<()> {
         match &self.failed {
             Some(e) => Err(e.clone()),
@@ -117,6 +118,7 @@ impl<D: SessionDriver> Session<D> {
     }
 
     /// Records the first failure; a client forgets its resumption state.
+    #[cold]
     fn fail(&mut self, e: Error) -> Error {
         if self.failed.is_none() {
             self.failed = Some(e.clone());
@@ -148,11 +150,47 @@ impl<D: SessionDriver> Session<D> {
     /// session with the error a full handshake would give, before any
     /// application data passes.
     pub fn process_new_packets(&mut self) -> Result<()> {
+        self.process(false)
+    }
+
+    /// Processes the ciphertext read so far, for a caller that calls
+    /// [`read`](Self::read) next (a receive loop after each
+    /// [`read_tls`](Self::read_tls)). A library that decrypts lazily (the
+    /// OpenSSL family) then leaves the records to that read, which decrypts
+    /// and copies each with one library call instead of two, and reports
+    /// what they hold: an alert or a bad record is that read's error, a
+    /// `close_notify` its [`ReadOutcome::Closed`]. Nothing is lost if
+    /// something else comes first: the next read or
+    /// [`process_new_packets`](Self::process_new_packets) processes them.
+    /// The handshake advances, and its failures are reported, as with
+    /// `process_new_packets`.
+    pub fn process_for_read(&mut self) -> Result<()> {
+        self.process(true)
+    }
+
+    /// Processes input; with `reading`, a read follows at once (and the
+    /// driver may leave records to it, [`SessionDriver::process_for_read`]).
+    #[inline]
+    pub(crate) fn process(&mut self, reading: bool) -> Result<()> {
         self.check()?;
-        if let Err(e) = self.driver.process_new_packets() {
+        let processed = if reading {
+            self.driver.process_for_read()
+        } else {
+            self.driver.process_new_packets()
+        };
+        if let Err(e) = processed {
             return Err(self.fail(e));
         }
-        if !self.handshake_done && !self.driver.is_handshaking() {
+        if self.handshake_done {
+            return Ok(());
+        }
+        self.after_handshake_step()
+    }
+
+    /// Once the handshake completes: the trust rules, once.
+    #[inline(never)]
+    fn after_handshake_step(&mut self) -> Result<()> {
+        if !self.driver.is_handshaking() {
             self.handshake_done = true;
             if let Err(e) = self.handshake_completed() {
                 return Err(self.fail(e));
@@ -168,18 +206,19 @@ impl<D: SessionDriver> Session<D> {
             (Some((origin, _)), _) => {
                 // Clients learn the server chain's expiry: what this
                 // connection stores is never offered past it (rule 2).
-                let (not_after, verdict) = {
+                let (not_after, verdict) = if resumed {
                     let chain = self.driver.peer_chain();
                     let parsed = trust::parse_chain(&chain);
                     let not_after = parsed.as_deref().ok().and_then(trust::chain_not_after);
-                    let verdict = if resumed {
+                    let verdict =
                         origin
                             .trust
-                            .check_parsed(&chain, Some(&parsed), trust::unix_now())
-                    } else {
-                        Ok(())
-                    };
+                            .check_parsed(&chain, Some(&parsed), trust::unix_now());
                     (not_after, verdict)
+                } else {
+                    // The library verified the chain; only its expiry is
+                    // needed, which the driver may read without the DER.
+                    (self.driver.peer_not_after(), Ok(()))
                 };
                 if let Some(t) = not_after {
                     self.peer_not_after = Some(t);

@@ -159,7 +159,8 @@ impl Metrics {
 
     /// A connection ended (after proxying `from_tls` / `to_tls` bytes).
     pub fn closed(&self, tunnel: &str, from_tls: u64, to_tls: u64) {
-        self.open.get_or_create(&Self::t(tunnel)).dec();
+        // Bytes first: a scrape that sees the connection closed sees its
+        // bytes counted too.
         for (direction, n) in [("from_tls", from_tls), ("to_tls", to_tls)] {
             let label = DirectionLabel {
                 tunnel: tunnel.to_owned(),
@@ -167,6 +168,7 @@ impl Metrics {
             };
             self.bytes.get_or_create(&label).inc_by(n);
         }
+        self.open.get_or_create(&Self::t(tunnel)).dec();
     }
 
     /// A handshake completed in `took`.

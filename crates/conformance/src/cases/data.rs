@@ -394,6 +394,149 @@ pub fn tampered_record_is_rejected<B: Backend>(b: &B) {
     );
 }
 
+/// How a receive loop ended: the bytes read, then `Closed`, `NeedInput` or
+/// the error.
+type Received = (Vec<u8>, Result<ReadOutcome, Error>);
+
+/// Feeds `wire` to `s` as a receive loop does (`read_tls` in 1 KiB pieces,
+/// processing after each, reading after that); with `for_read`, through
+/// `process_for_read`.
+fn receive<D: SessionDriver>(s: &mut Session<D>, wire: &[u8], for_read: bool) -> Received {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    for piece in wire.chunks(1024) {
+        let mut rd = piece;
+        while !rd.is_empty() {
+            if let Err(e) = s.read_tls(&mut rd) {
+                return (got, Err(Error::other("read_tls", e)));
+            }
+            let processed = if for_read {
+                s.process_for_read()
+            } else {
+                s.process_new_packets()
+            };
+            if let Err(e) = processed {
+                return (got, Err(e));
+            }
+            loop {
+                match s.read(&mut buf) {
+                    Ok(ReadOutcome::Data(n)) => got.extend_from_slice(&buf[..n]),
+                    end @ (Ok(ReadOutcome::Closed) | Err(_)) => return (got, end),
+                    Ok(ReadOutcome::NeedInput) => break,
+                }
+            }
+        }
+    }
+    (got, Ok(ReadOutcome::NeedInput))
+}
+
+/// `process_for_read` then `read` report what `process_new_packets` then
+/// `read` do, whatever the records hold: data then `close_notify`, data
+/// then a tampered record, data then a truncated record. On the OpenSSL
+/// family the read does the processing; the outcome must not change.
+pub fn process_for_read_reports_what_records_hold<B: Backend>(b: &B) {
+    type Tamper = fn(&mut Vec<u8>);
+    let endings: [(&str, bool, Tamper); 3] = [
+        ("close_notify", true, |_| {}),
+        ("tampered", false, |w| {
+            let last = w.len() - 1;
+            w[last] ^= 1;
+        }),
+        ("truncated", false, |w| w.truncate(w.len() - 3)),
+    ];
+    let data = pattern(40_000);
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.min_version = v;
+        c.common.max_version = v;
+        for (name, close, tamper) in endings {
+            let mut ends = Vec::new();
+            for for_read in [false, true] {
+                let mut p = connect_ok(b, &c, &server_config(pki().server()));
+                let mut sent = 0;
+                while sent < data.len() {
+                    sent += p.client.write(&data[sent..]).expect("write");
+                    p.client_to_server_bytes();
+                }
+                p.client.write(b"tail").expect("write");
+                if close {
+                    p.client.send_close_notify();
+                }
+                let mut wire = std::mem::take(p.client_to_server_bytes());
+                tamper(&mut wire);
+                let (got, end) = receive(&mut p.server, &wire, for_read);
+                let mut want = data.clone();
+                if close {
+                    want.extend_from_slice(b"tail");
+                }
+                // Before a tampered record, rustls may fail with data of the
+                // same read still unread; the data that did arrive is the
+                // data sent, and the same either way.
+                assert!(
+                    want.starts_with(&got) && (got.len() == want.len() || name == "tampered"),
+                    "{v} {name} (process_for_read: {for_read}): {} of {} bytes",
+                    got.len(),
+                    want.len()
+                );
+                ends.push((got.len(), format!("{end:?}")));
+            }
+            assert_eq!(
+                ends[0], ends[1],
+                "{v} {name}: the same data and end either way"
+            );
+            let ends: Vec<String> = ends.into_iter().map(|(_, e)| e).collect();
+            if close {
+                assert_eq!(ends[1], "Ok(Closed)", "{v} {name}");
+            } else if name == "tampered" {
+                assert!(
+                    ends[1].starts_with("Err(PeerMisbehaved"),
+                    "{v} {name}: {}",
+                    ends[1]
+                );
+            } else {
+                assert_eq!(ends[1], "Ok(NeedInput)", "{v} {name}: waits for the rest");
+            }
+        }
+    }
+}
+
+/// A client that receives through `process_for_read` stores its tickets all
+/// the same: resumption state is there once the server's first flight
+/// after the handshake (tickets, then data) was read, on TLS 1.2 and 1.3.
+pub fn process_for_read_stores_tickets<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.min_version = v;
+        c.common.max_version = v;
+        let mut p = pair(b, &c, &server_config(pki().server()), "localhost");
+        let (mut greeted, mut got) = (false, Vec::new());
+        for _ in 0..20 {
+            let c2s = std::mem::take(p.client_to_server_bytes());
+            if !c2s.is_empty() {
+                p.server.read_tls(&mut &c2s[..]).expect("server read_tls");
+                p.server.process_new_packets().expect("server");
+                if !p.server.is_handshaking() && !greeted {
+                    // BoringSSL sends its TLS 1.3 tickets with the server's
+                    // first write.
+                    p.server.write(b"hello").expect("server write");
+                    greeted = true;
+                }
+            }
+            let s2c = std::mem::take(p.server_to_client_bytes());
+            if c2s.is_empty() && s2c.is_empty() && !p.client.is_handshaking() {
+                break;
+            }
+            let (data, end) = receive(&mut p.client, &s2c, true);
+            assert!(matches!(end, Ok(ReadOutcome::NeedInput)), "{v}: {end:?}");
+            got.extend_from_slice(&data);
+        }
+        assert!(!p.client.is_handshaking(), "{v}: handshake done");
+        assert_eq!(got, b"hello", "{v}");
+        let state = p.client.take_resumption().expect("after the handshake");
+        assert!(state.is_some(), "{v}: a session to resume");
+    }
+}
+
 /// A fatal alert from the client mid-handshake (TLS 1.2, after the server's
 /// first flight) is `AlertReceived` with that alert on the server.
 pub fn peer_sends_fatal_alert<B: Backend>(b: &B) {

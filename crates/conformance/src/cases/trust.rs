@@ -167,6 +167,39 @@ pub fn resumption_not_offered_after_server_cert_expires<B: Backend>(b: &B) {
     }
 }
 
+/// A full handshake teaches the client its server chain's expiry exactly:
+/// the earliest notAfter, to the second, as the resumption state reports
+/// it. The OpenSSL family reads it from the library's parsed certificates,
+/// rustls from the DER; both must agree with the certificate.
+pub fn resumption_state_expires_with_the_chain<B: Backend>(b: &B) {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs()
+        + 10 * 86_400
+        + 7;
+    let until = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).expect("a date"))
+        .expect("a date");
+    let id = pki().valid_until(Leaf::Server(KeyType::EcdsaP256), until);
+    for v in VERSIONS {
+        let cc = b.client_context(&client(v)).expect("client context");
+        let sc = b
+            .server_context(&server_config(id.clone()))
+            .expect("server context");
+        let mut first = connect::<B>(&cc, &sc);
+        let state = first
+            .client
+            .take_resumption()
+            .expect("after the handshake")
+            .expect("a session");
+        assert_eq!(
+            state.not_after(),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            "{v}: the leaf's notAfter, to the second"
+        );
+    }
+}
+
 fn keyed_mutual<B: Backend>(b: &B, v: ProtocolVersion, crls: &Revocation) -> ServerCtx<B> {
     let mut s = mutual(v);
     s.client_revocation = crls.clone();
