@@ -92,7 +92,7 @@ pub struct DirectFactory {
     server: SslContext,
 }
 
-fn common(b: &mut SslContextBuilder, p: &Params) {
+fn common(b: &mut SslContextBuilder, p: &Params, root: &[u8]) {
     let v = match p.version {
         ProtocolVersion::Tls12 => SslVersion::TLS1_2,
         _ => SslVersion::TLS1_3,
@@ -113,7 +113,7 @@ fn common(b: &mut SslContextBuilder, p: &Params) {
             .expect("suites"),
     }
     b.cert_store_mut()
-        .add_cert(X509::from_der(&pki().root()).expect("root"))
+        .add_cert(X509::from_der(root).expect("root"))
         .expect("store");
     if !p.resumption {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
@@ -135,15 +135,21 @@ fn identity(b: &mut SslContextBuilder, id: &polytls_api::Identity) {
 impl DirectFactory {
     /// Builds both contexts for `p`.
     pub fn new(p: &Params) -> Self {
+        Self::trusting(p, &pki().root())
+    }
+
+    /// Both contexts for `p`, the client trusting `root` (a server in
+    /// another process, with its own PKI).
+    pub fn trusting(p: &Params, root: &[u8]) -> Self {
         let mut s = SslContextBuilder::new(SslMethod::tls()).expect("ctx");
-        common(&mut s, p);
+        common(&mut s, p, root);
         identity(&mut s, &p.server_identity());
         s.set_session_id_context(b"polytls-bench").expect("sid");
         if p.mutual {
             s.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         }
         let mut c = SslContextBuilder::new(SslMethod::tls()).expect("ctx");
-        common(&mut c, p);
+        common(&mut c, p, root);
         c.set_verify(SslVerifyMode::PEER);
         if p.mutual {
             identity(&mut c, &pki().client());

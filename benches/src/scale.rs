@@ -17,6 +17,7 @@
 //! The case is the benchmarks' first: TLS 1.3, X25519, ECDSA P-256 server
 //! key, no client certificate, no resumption.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use polytls_api::tokio_io::{TlsAcceptor, TlsConnector};
 use polytls_api::{Backend, CertificateDer, Roots};
 use polytls_conformance::pki::pki;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::handshake_cases;
@@ -77,6 +78,26 @@ pub fn serve<B: Backend>(
         .server_context(&config)
         .map_err(|e| format!("server context: {e}"))?;
     let acceptor = Arc::new(TlsAcceptor::new(ctx));
+    serve_with(threads, mode, ready, move |tcp| {
+        let acceptor = acceptor.clone();
+        async move { acceptor.accept(tcp).await.ok() }
+    })
+}
+
+/// [`serve`] with `accept` making each TLS stream (`None`: the handshake
+/// failed).
+fn serve_with<S, F, Fut>(
+    threads: usize,
+    mode: ServeMode,
+    ready: impl FnOnce(SocketAddr, CertificateDer<'static>),
+    accept: F,
+) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<S>> + Send + 'static,
+{
+    let accept = Arc::new(accept);
     let rt = runtime(threads)?;
     rt.block_on(async move {
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -92,10 +113,10 @@ pub fn serve<B: Backend>(
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
-            let acceptor = acceptor.clone();
+            let accept = accept.clone();
             tokio::spawn(async move {
                 let _ = tcp.set_nodelay(true);
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                let Some(mut tls) = accept(tcp).await else {
                     return;
                 };
                 match mode {
@@ -222,13 +243,39 @@ pub fn hold_idle<B: Backend>(
     addr: SocketAddr,
     root: &CertificateDer<'static>,
     n: usize,
-    mut measure: impl FnMut(&str),
+    measure: impl FnMut(&str),
 ) -> Result<(), String> {
     let connector = Arc::new(connector(backend, root)?);
+    hold_idle_with(n, measure, move || {
+        let connector = connector.clone();
+        async move {
+            let tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
+            connector
+                .connect("localhost", tcp)
+                .await
+                .map_err(|e| format!("handshake: {e}"))
+        }
+    })
+}
+
+/// [`hold_idle`] with `connect` making each connection.
+fn hold_idle_with<C, F, Fut>(
+    n: usize,
+    mut measure: impl FnMut(&str),
+    connect: F,
+) -> Result<(), String>
+where
+    C: AsyncWrite + Unpin + Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<C, String>> + Send + 'static,
+{
+    let connect = Arc::new(connect);
     let rt = runtime(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
     rt.block_on(async move {
         let open = |count: usize| {
-            let connector = connector.clone();
+            let connect = connect.clone();
             async move {
                 let mut held = Vec::with_capacity(count);
                 // In batches, so the listener's backlog is never the limit.
@@ -236,16 +283,7 @@ pub fn hold_idle<B: Backend>(
                     let batch = (count - held.len()).min(64);
                     let mut tasks = Vec::with_capacity(batch);
                     for _ in 0..batch {
-                        let connector = connector.clone();
-                        tasks.push(tokio::spawn(async move {
-                            let tcp = TcpStream::connect(addr)
-                                .await
-                                .map_err(|e| format!("connect: {e}"))?;
-                            connector
-                                .connect("localhost", tcp)
-                                .await
-                                .map_err(|e| format!("handshake: {e}"))
-                        }));
+                        tasks.push(tokio::spawn(connect()));
                     }
                     for t in tasks {
                         held.push(t.await.map_err(|e| format!("connect task: {e}"))??);
@@ -268,6 +306,60 @@ pub fn hold_idle<B: Backend>(
         }
         Ok(())
     })
+}
+
+/// The same figures with the library used directly, through its own tokio
+/// adapter (tokio-openssl, tokio-boring) and the benchmarks' direct
+/// contexts: what the library itself needs per idle connection, beside
+/// what it needs through polytls.
+#[cfg(any(feature = "openssl", feature = "aws-lc", feature = "boring"))]
+pub mod direct {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use polytls_api::CertificateDer;
+    use tokio::net::TcpStream;
+
+    #[cfg(feature = "boring")]
+    use crate::direct_boring::DirectFactory;
+    #[cfg(not(feature = "boring"))]
+    use crate::direct_openssl::DirectFactory;
+    use crate::handshake_cases;
+    use crate::tokio_loopback::TokioTls;
+
+    use super::ServeMode;
+
+    /// [`serve`](super::serve), the library used directly.
+    pub fn serve(
+        threads: usize,
+        mode: ServeMode,
+        ready: impl FnOnce(SocketAddr, CertificateDer<'static>),
+    ) -> Result<(), String> {
+        let direct = Arc::new(DirectFactory::new(&handshake_cases()[0].1));
+        super::serve_with(threads, mode, ready, move |tcp| {
+            let direct = direct.clone();
+            async move { Some(direct.accept(tcp).await) }
+        })
+    }
+
+    /// [`hold_idle`](super::hold_idle), the library used directly.
+    pub fn hold_idle(
+        addr: SocketAddr,
+        root: &CertificateDer<'static>,
+        n: usize,
+        measure: impl FnMut(&str),
+    ) -> Result<(), String> {
+        let direct = Arc::new(DirectFactory::trusting(&handshake_cases()[0].1, root));
+        super::hold_idle_with(n, measure, move || {
+            let direct = direct.clone();
+            async move {
+                let tcp = TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| format!("connect: {e}"))?;
+                Ok(direct.connect(tcp).await)
+            }
+        })
+    }
 }
 
 /// The open-file limit of this process (`Max open files`, soft).

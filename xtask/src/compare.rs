@@ -461,6 +461,8 @@ fn run_scale(cargo: &str, runner: &Runner, quick: bool) -> Result<Vec<Value>, St
             "--idle",
             "1000,10000",
         ])
+        // The OpenSSL family's idle memory beside the library's own need.
+        .args(matches!(backend, "openssl" | "boring" | "aws-lc").then_some("--direct"))
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run polytls-scale: {e}"))?;
@@ -487,10 +489,11 @@ fn run_scale(cargo: &str, runner: &Runner, quick: bool) -> Result<Vec<Value>, St
                 r["p50_us"].as_f64().unwrap_or(f64::NAN) / 1000.0,
                 r["p99_us"].as_f64().unwrap_or(f64::NAN) / 1000.0
             ),
-            _ => {
+            kind => {
                 eprintln!(
-                "  {backend} {} idle connections: {:.0} B server, {:.0} B client per connection",
+                "  {backend} {} idle connections{}: {:.0} B server, {:.0} B client per connection",
                 r["connections"],
+                if kind == Some("idle-direct") { " (library directly)" } else { "" },
                 r["server_bytes_per_connection"].as_f64().unwrap_or(f64::NAN),
                 r["client_bytes_per_connection"].as_f64().unwrap_or(f64::NAN)
             )

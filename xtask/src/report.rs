@@ -284,10 +284,9 @@ impl Report {
             let bytes: Vec<Option<f64>> = backends
                 .iter()
                 .map(|b| {
-                    let v = self
-                        .scale
-                        .iter()
-                        .find(|v| v["backend"] == *b && v["connections"] == n)?;
+                    let v = self.scale.iter().find(|v| {
+                        v["kind"] == "idle" && v["backend"] == *b && v["connections"] == n
+                    })?;
                     Some(
                         v["server_bytes_per_connection"].as_f64()?
                             + v["client_bytes_per_connection"].as_f64()?,
@@ -376,7 +375,7 @@ the client on all cores beside the server):\n{:<16} {:>14} {:>13} {:>9} {:>9}",
                 "\nresident memory per established idle connection (VmRSS growth / connections), bytes:\n{:<16} {:>12} {:>10} {:>10}",
                 "backend", "connections", "server", "client"
             );
-            for v in idle {
+            for v in &idle {
                 let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
                 let _ = writeln!(
                     s,
@@ -385,6 +384,35 @@ the client on all cores beside the server):\n{:<16} {:>14} {:>13} {:>9} {:>9}",
                     v["connections"],
                     f("server_bytes_per_connection"),
                     f("client_bytes_per_connection")
+                );
+            }
+            let direct: Vec<&Value> = self
+                .scale
+                .iter()
+                .filter(|v| v["kind"] == "idle-direct")
+                .collect();
+            if !direct.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "\nthe library used directly (its own tokio adapter), and polytls / direct:\n{:<16} {:>12} {:>10} {:>10} {:>8} {:>8}",
+                    "backend", "connections", "server", "client", "server", "client"
+                );
+            }
+            for d in direct {
+                let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+                let through = idle
+                    .iter()
+                    .find(|v| v["backend"] == d["backend"] && v["connections"] == d["connections"]);
+                let ratio = |k: &str| through.map_or(f64::NAN, |v| f(v, k) / f(d, k));
+                let _ = writeln!(
+                    s,
+                    "{:<16} {:>12} {:>10.0} {:>10.0} {:>8.2} {:>8.2}",
+                    d["backend"].as_str().unwrap_or_default(),
+                    d["connections"],
+                    f(d, "server_bytes_per_connection"),
+                    f(d, "client_bytes_per_connection"),
+                    ratio("server_bytes_per_connection"),
+                    ratio("client_bytes_per_connection")
                 );
             }
         }

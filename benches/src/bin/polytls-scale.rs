@@ -41,6 +41,10 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "1000,10000",
               value_parser = clap::value_parser!(u32).range(1..=100_000))]
         idle: Vec<u32>,
+        /// Also measure idle memory with the library used directly (its own
+        /// tokio adapter): OpenSSL-family backends only.
+        #[arg(long)]
+        direct: bool,
     },
     /// The server: prints `listening on ADDR`, serves until killed.
     Serve {
@@ -50,6 +54,9 @@ enum Cmd {
         threads: u16,
         #[arg(long, value_enum)]
         mode: Mode,
+        /// Serve with the library used directly, not through polytls.
+        #[arg(long)]
+        direct: bool,
     },
 }
 
@@ -156,11 +163,17 @@ impl Drop for Server {
     }
 }
 
-fn start_server(backend: &str, threads: usize, mode: &str) -> Result<(Server, Peer), String> {
+fn start_server(
+    backend: &str,
+    threads: usize,
+    mode: &str,
+    direct: bool,
+) -> Result<(Server, Peer), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args(["serve", "--backend", backend, "--mode", mode])
         .args(["--threads", &threads.to_string()])
+        .args(direct.then_some("--direct"))
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("starting the server: {e}"))?;
@@ -184,12 +197,68 @@ fn start_server(backend: &str, threads: usize, mode: &str) -> Result<(Server, Pe
     Ok((server, peer))
 }
 
+/// What `hold_idle` calls at "before" and "after".
+type Measure<'a> = &'a mut dyn FnMut(&str);
+
+/// Holds `n` idle connections with `hold` against `server`; the resident
+/// memory each adds to the server and to this process (the client).
+fn idle_growth(
+    server: &Server,
+    n: u32,
+    hold: &mut dyn FnMut(Measure<'_>) -> Result<(), String>,
+) -> Result<(f64, f64), String> {
+    let pid = server.0.id().to_string();
+    let mut before = (0u64, 0u64);
+    let mut after = (0u64, 0u64);
+    let mut missing = false;
+    hold(
+        &mut |when| match (scale::rss_bytes(&pid), scale::rss_bytes("self")) {
+            (Some(s), Some(c)) if when == "before" => before = (s, c),
+            (Some(s), Some(c)) => after = (s, c),
+            _ => missing = true,
+        },
+    )?;
+    if missing {
+        return Err("cannot read VmRSS from /proc".into());
+    }
+    let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / f64::from(n);
+    Ok((per(after.0, before.0), per(after.1, before.1)))
+}
+
+/// `hold_idle` with `backend`'s library used directly.
+fn direct_hold_idle(
+    backend: &str,
+    peer: &Peer,
+    n: usize,
+    measure: &mut dyn FnMut(&str),
+) -> Result<(), String> {
+    match backend {
+        #[cfg(any(feature = "openssl", feature = "boring", feature = "aws-lc"))]
+        "openssl" | "boring" | "aws-lc" => {
+            scale::direct::hold_idle(peer.addr, &peer.root, n, measure)
+        }
+        other => Err(format!("no direct measurement for {other:?} in this build")),
+    }
+}
+
+/// `serve` with `backend`'s library used directly.
+fn direct_serve(backend: &str, threads: usize, mode: ServeMode) -> Result<(), String> {
+    match backend {
+        #[cfg(any(feature = "openssl", feature = "boring", feature = "aws-lc"))]
+        "openssl" | "boring" | "aws-lc" => scale::direct::serve(threads, mode, |addr, root| {
+            println!("listening on {addr} root {}", scale::to_hex(&root));
+        }),
+        other => Err(format!("no direct server for {other:?} in this build")),
+    }
+}
+
 fn run(
     backend: &str,
     threads: &[u16],
     secs: f64,
     concurrency: u16,
     idle: &[u32],
+    want_direct: bool,
 ) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     if let (Some(most), Some(limit)) = (idle.iter().max(), scale::open_file_limit()) {
@@ -203,7 +272,7 @@ fn run(
     }
     with_backend(backend, &|b| {
         for &t in threads {
-            let (server, peer) = start_server(backend, t.into(), "close")?;
+            let (server, peer) = start_server(backend, t.into(), "close", false)?;
             let f = b.handshakes(&peer, cores, concurrency.into(), secs)?;
             drop(server);
             println!(
@@ -217,32 +286,30 @@ fn run(
             );
         }
         for &n in idle {
-            let (server, peer) = start_server(backend, cores, "hold")?;
-            let pid = server.0.id().to_string();
-            let mut before = (0u64, 0u64);
-            let mut after = (0u64, 0u64);
-            let mut missing = false;
-            b.hold_idle(&peer, n as usize, &mut |when| match (
-                scale::rss_bytes(&pid),
-                scale::rss_bytes("self"),
-            ) {
-                (Some(s), Some(c)) if when == "before" => before = (s, c),
-                (Some(s), Some(c)) => after = (s, c),
-                _ => missing = true,
-            })?;
-            drop(server);
-            if missing {
-                return Err("cannot read VmRSS from /proc".into());
+            for direct in [false, true] {
+                if direct && !want_direct {
+                    continue;
+                }
+                let (server, peer) = start_server(backend, cores, "hold", direct)?;
+                let (s, c) = idle_growth(&server, n, &mut |measure| {
+                    if direct {
+                        direct_hold_idle(backend, &peer, n as usize, measure)
+                    } else {
+                        b.hold_idle(&peer, n as usize, measure)
+                    }
+                })?;
+                drop(server);
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "backend": backend,
+                        "kind": if direct { "idle-direct" } else { "idle" },
+                        "connections": n,
+                        "server_bytes_per_connection": s,
+                        "client_bytes_per_connection": c,
+                    })
+                );
             }
-            let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / f64::from(n);
-            println!(
-                "{}",
-                serde_json::json!({
-                    "backend": backend, "kind": "idle", "connections": n,
-                    "server_bytes_per_connection": per(after.0, before.0),
-                    "client_bytes_per_connection": per(after.1, before.1),
-                })
-            );
         }
         Ok(())
     })
@@ -257,17 +324,23 @@ fn main() -> ExitCode {
             seconds,
             concurrency,
             idle,
-        } => run(&backend, &threads, seconds, concurrency, &idle),
+            direct,
+        } => run(&backend, &threads, seconds, concurrency, &idle, direct),
         Cmd::Serve {
             backend,
             threads,
             mode,
+            direct,
         } => {
             let mode = match mode {
                 Mode::Close => ServeMode::Close,
                 Mode::Hold => ServeMode::Hold,
             };
-            with_backend(&backend, &|b| b.serve(threads.into(), mode))
+            if direct {
+                direct_serve(&backend, threads.into(), mode)
+            } else {
+                with_backend(&backend, &|b| b.serve(threads.into(), mode))
+            }
         }
     };
     match result {

@@ -383,10 +383,12 @@ macro_rules! rust_openssl_accessors {
         }
 
         fn peer_not_after(&self, with_leaf: bool) -> Option<i64> {
-            ::std::thread_local! {
-                // The epoch, made once per thread: making it formats a date.
-                static EPOCH: Option<$k::asn1::Asn1Time> = $k::asn1::Asn1Time::from_unix(0).ok();
-            }
+            // The epoch, made once: making it formats a date.
+            static EPOCH: ::std::sync::OnceLock<Option<$k::asn1::Asn1Time>> =
+                ::std::sync::OnceLock::new();
+            let epoch = EPOCH
+                .get_or_init(|| $k::asn1::Asn1Time::from_unix(0).ok())
+                .as_ref()?;
             let ssl = self.ssl_ref()?;
             let chain = ssl.peer_cert_chain().filter(|c| !c.is_empty());
             let leaf = if with_leaf || chain.is_none() {
@@ -394,22 +396,19 @@ macro_rules! rust_openssl_accessors {
             } else {
                 None
             };
-            EPOCH.with(|epoch| {
-                let epoch = epoch.as_ref()?;
-                // ASN1_TIME_diff from the epoch: the library's own reading
-                // of each date, with no DER written and none parsed again.
-                let mut earliest: Option<i64> = None;
-                for x in leaf
-                    .as_deref()
-                    .into_iter()
-                    .chain(chain.into_iter().flatten())
-                {
-                    let d = epoch.diff(x.not_after()).ok()?;
-                    let t = i64::from(d.days) * 86_400 + i64::from(d.secs);
-                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
-                }
-                earliest
-            })
+            // ASN1_TIME_diff from the epoch: the library's own reading of
+            // each date, with no DER written and none parsed again.
+            let mut earliest: Option<i64> = None;
+            for x in leaf
+                .as_deref()
+                .into_iter()
+                .chain(chain.into_iter().flatten())
+            {
+                let d = epoch.diff(x.not_after()).ok()?;
+                let t = i64::from(d.days) * 86_400 + i64::from(d.secs);
+                earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            }
+            earliest
         }
 
         fn resumed(&self) -> bool {

@@ -421,7 +421,11 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
     }
 
     fn peer_not_after(&self) -> Option<i64> {
-        self.d.peer_not_after(self.is_server)
+        // From the library's parsed certificates; from the DER if a date
+        // would not convert, so the expiry rule never silently lapses.
+        self.d
+            .peer_not_after(self.is_server)
+            .or_else(|| polytls_api::driver::chain_not_after(&self.peer_chain()))
     }
 
     fn alpn(&self) -> Option<&[u8]> {
@@ -786,7 +790,8 @@ mod tests {
     #[test]
     fn process_for_read_leaves_records_to_the_read() {
         for has_peek in [true, false] {
-            let mut s = session(vec![Step::Done], has_peek);
+            let mut s = session(vec![Step::Want, Step::Done], has_peek);
+            assert!(s.is_handshaking());
             s.process_for_read().unwrap();
             assert!(!s.is_handshaking(), "the handshake still advances");
             feed(&mut s, b"hello, world");

@@ -65,6 +65,14 @@ pub enum SessionBlob {
     Opaque(Box<dyn Any + Send + Sync>),
 }
 
+/// The earliest notAfter in `chain` (Unix seconds), read from the DER;
+/// `None` if a certificate does not parse or the chain is empty. What
+/// [`SessionDriver::peer_not_after`] answers by default.
+pub fn chain_not_after(chain: &[CertificateDer<'_>]) -> Option<i64> {
+    let parsed = crate::trust::parse_chain(chain).ok()?;
+    crate::trust::chain_not_after(&parsed)
+}
+
 /// One TLS connection as a backend drives it. See the [module
 /// docs](self) for the calls the wrapper guarantees.
 pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
@@ -73,10 +81,11 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     /// Processes the ciphertext read so far.
     fn process_new_packets(&mut self) -> Result<()>;
     /// Processes as [`process_new_packets`](Self::process_new_packets)
-    /// does, when [`read`](Self::read) is called next: a library that
-    /// decrypts lazily may leave the records to that read, which then
-    /// reports what processing them finds (alerts, `close_notify`, errors).
-    /// The default processes them now.
+    /// does, when [`read`](Self::read) is called next (until it needs
+    /// input): a library that decrypts lazily may leave the records to
+    /// those reads, which then report what processing them finds (alerts,
+    /// `close_notify`, errors) and store tickets. The default processes
+    /// them now.
     fn process_for_read(&mut self) -> Result<()> {
         self.process_new_packets()
     }
@@ -141,9 +150,7 @@ pub trait SessionDriver: Send + Sync + Unpin + std::fmt::Debug + 'static {
     /// (BoringSSL re-encodes each one: most of what polytls cost a client
     /// handshake there).
     fn peer_not_after(&self) -> Option<i64> {
-        let chain = self.peer_chain();
-        let parsed = crate::trust::parse_chain(&chain).ok()?;
-        crate::trust::chain_not_after(&parsed)
+        chain_not_after(&self.peer_chain())
     }
     /// Writes early data (0-RTT) on a client before the handshake
     /// completes, as far as the server's ticket allows; 0 when it allows

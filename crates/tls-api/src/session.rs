@@ -154,16 +154,19 @@ impl<D: SessionDriver> Session<D> {
     }
 
     /// Processes the ciphertext read so far, for a caller that calls
-    /// [`read`](Self::read) next (a receive loop after each
-    /// [`read_tls`](Self::read_tls)). A library that decrypts lazily (the
-    /// OpenSSL family) then leaves the records to that read, which decrypts
-    /// and copies each with one library call instead of two, and reports
-    /// what they hold: an alert or a bad record is that read's error, a
-    /// `close_notify` its [`ReadOutcome::Closed`]. Nothing is lost if
-    /// something else comes first: the next read or
-    /// [`process_new_packets`](Self::process_new_packets) processes them.
-    /// The handshake advances, and its failures are reported, as with
-    /// `process_new_packets`.
+    /// [`read`](Self::read) next, until it answers
+    /// [`ReadOutcome::NeedInput`] or [`ReadOutcome::Closed`] (a receive
+    /// loop after each [`read_tls`](Self::read_tls)). A library that
+    /// decrypts lazily (the OpenSSL family) then leaves the records to
+    /// those reads, which decrypt and copy each with one library call
+    /// instead of two, and report what the records hold: an alert or a bad
+    /// record is a read's error, a `close_notify` its
+    /// [`ReadOutcome::Closed`], a ticket is stored. Until the reads have
+    /// run, [`wants_read`](Self::wants_read), `take_resumption` and
+    /// [`info`](Self::info) may not reflect those records yet; use
+    /// [`process_new_packets`](Self::process_new_packets) where no read
+    /// follows. The handshake advances, and its failures are reported, as
+    /// with `process_new_packets`.
     pub fn process_for_read(&mut self) -> Result<()> {
         self.process(true)
     }

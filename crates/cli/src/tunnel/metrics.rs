@@ -159,8 +159,9 @@ impl Metrics {
 
     /// A connection ended (after proxying `from_tls` / `to_tls` bytes).
     pub fn closed(&self, tunnel: &str, from_tls: u64, to_tls: u64) {
-        // Bytes first: a scrape that sees the connection closed sees its
-        // bytes counted too.
+        // Bytes first, then the open gauge: a scrape encodes the gauge
+        // (registered first) before the bytes, so one that sees the
+        // connection closed sees its bytes counted too.
         for (direction, n) in [("from_tls", from_tls), ("to_tls", to_tls)] {
             let label = DirectionLabel {
                 tunnel: tunnel.to_owned(),

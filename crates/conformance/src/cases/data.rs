@@ -402,11 +402,24 @@ type Received = (Vec<u8>, Result<ReadOutcome, Error>);
 /// processing after each, reading after that); with `for_read`, through
 /// `process_for_read`.
 fn receive<D: SessionDriver>(s: &mut Session<D>, wire: &[u8], for_read: bool) -> Received {
+    receive_then(s, wire, for_read, false)
+}
+
+/// [`receive`], then (with `eof`) the transport's EOF.
+fn receive_then<D: SessionDriver>(
+    s: &mut Session<D>,
+    wire: &[u8],
+    for_read: bool,
+    eof: bool,
+) -> Received {
     let mut got = Vec::new();
     let mut buf = [0u8; 512];
-    for piece in wire.chunks(1024) {
+    let end: &[u8] = &[];
+    for piece in wire.chunks(1024).chain(eof.then_some(end)) {
         let mut rd = piece;
-        while !rd.is_empty() {
+        // The empty piece is the EOF: one `read_tls` that returns 0.
+        let mut at_eof = piece.is_empty();
+        while !rd.is_empty() || std::mem::take(&mut at_eof) {
             if let Err(e) = s.read_tls(&mut rd) {
                 return (got, Err(Error::other("read_tls", e)));
             }
@@ -432,17 +445,19 @@ fn receive<D: SessionDriver>(s: &mut Session<D>, wire: &[u8], for_read: bool) ->
 
 /// `process_for_read` then `read` report what `process_new_packets` then
 /// `read` do, whatever the records hold: data then `close_notify`, data
-/// then a tampered record, data then a truncated record. On the OpenSSL
+/// then a tampered record, data then a truncated record (and then the
+/// transport's EOF). On the OpenSSL
 /// family the read does the processing; the outcome must not change.
 pub fn process_for_read_reports_what_records_hold<B: Backend>(b: &B) {
     type Tamper = fn(&mut Vec<u8>);
-    let endings: [(&str, bool, Tamper); 3] = [
+    let endings: [(&str, bool, Tamper); 4] = [
         ("close_notify", true, |_| {}),
         ("tampered", false, |w| {
             let last = w.len() - 1;
             w[last] ^= 1;
         }),
         ("truncated", false, |w| w.truncate(w.len() - 3)),
+        ("truncated, then EOF", false, |w| w.truncate(w.len() - 3)),
     ];
     let data = pattern(40_000);
     for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
@@ -464,7 +479,8 @@ pub fn process_for_read_reports_what_records_hold<B: Backend>(b: &B) {
                 }
                 let mut wire = std::mem::take(p.client_to_server_bytes());
                 tamper(&mut wire);
-                let (got, end) = receive(&mut p.server, &wire, for_read);
+                let eof = name.ends_with("EOF");
+                let (got, end) = receive_then(&mut p.server, &wire, for_read, eof);
                 let mut want = data.clone();
                 if close {
                     want.extend_from_slice(b"tail");
@@ -487,6 +503,8 @@ pub fn process_for_read_reports_what_records_hold<B: Backend>(b: &B) {
             let ends: Vec<String> = ends.into_iter().map(|(_, e)| e).collect();
             if close {
                 assert_eq!(ends[1], "Ok(Closed)", "{v} {name}");
+            } else if name.ends_with("EOF") {
+                assert_eq!(ends[1], "Err(UnexpectedEof)", "{v} {name}");
             } else if name == "tampered" {
                 assert!(
                     ends[1].starts_with("Err(PeerMisbehaved"),

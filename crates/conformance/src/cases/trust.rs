@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use polytls_api::driver::SessionDriver;
+use polytls_api::driver::{chain_not_after, SessionDriver};
 use polytls_api::{
     Backend, Capability, CertificateError as CE, ClientAuth, Error, MisuseKind, ProtocolVersion,
     ReadOutcome, Revocation, ServerConfig, Session, SpkiPin,
@@ -168,7 +168,8 @@ pub fn resumption_not_offered_after_server_cert_expires<B: Backend>(b: &B) {
 }
 
 /// A full handshake teaches the client its server chain's expiry exactly:
-/// the earliest notAfter, to the second, as the resumption state reports
+/// the earliest notAfter of the chain (the leaf's, or an intermediate's
+/// that expires first), to the second, as the resumption state reports
 /// it. The OpenSSL family reads it from the library's parsed certificates,
 /// rustls from the DER; both must agree with the certificate.
 pub fn resumption_state_expires_with_the_chain<B: Backend>(b: &B) {
@@ -196,6 +197,30 @@ pub fn resumption_state_expires_with_the_chain<B: Backend>(b: &B) {
             state.not_after(),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
             "{v}: the leaf's notAfter, to the second"
+        );
+    }
+    // A leaf that outlives its intermediate (path validation checks each
+    // certificate against today only): the intermediate's date is the
+    // chain's.
+    let until = time::OffsetDateTime::now_utc() + time::Duration::days(400);
+    let id = pki().valid_until(Leaf::Server(KeyType::EcdsaP256), until);
+    let intermediate = chain_not_after(&[pki().intermediate()]).expect("a date");
+    let want = SystemTime::UNIX_EPOCH + Duration::from_secs(intermediate.unsigned_abs());
+    for v in VERSIONS {
+        let cc = b.client_context(&client(v)).expect("client context");
+        let sc = b
+            .server_context(&server_config(id.clone()))
+            .expect("server context");
+        let mut first = connect::<B>(&cc, &sc);
+        let state = first
+            .client
+            .take_resumption()
+            .expect("after")
+            .expect("a session");
+        assert_eq!(
+            state.not_after(),
+            Some(want),
+            "{v}: the intermediate's notAfter"
         );
     }
 }
