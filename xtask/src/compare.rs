@@ -446,36 +446,42 @@ fn run_scale(cargo: &str, runner: &Runner, quick: bool) -> Result<Vec<Value>, St
         .ok_or("cargo named no polytls-scale executable")?;
     let threads: Vec<String> = thread_counts().iter().map(|t| t.to_string()).collect();
     let secs = if quick { "1" } else { "5" };
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#,
-            &exe,
-            "run",
-            "--backend",
-            backend,
-            "--threads",
-            &threads.join(","),
-            "--seconds",
-            secs,
-            "--idle",
-            "1000,10000",
-        ])
-        // The OpenSSL family's idle memory beside the library's own need.
-        .args(matches!(backend, "openssl" | "boring" | "aws-lc").then_some("--direct"))
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run polytls-scale: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "polytls-scale on {backend} failed ({})",
-            out.status
-        ));
+    let mut rows: Vec<Value> = Vec::new();
+    // The OpenSSL family's idle memory with the library used directly, in
+    // a process of its own (a client's freed pages would be reused).
+    let direct = matches!(backend, "openssl" | "boring" | "aws-lc");
+    for direct in [false, true].into_iter().filter(|d| !d || direct) {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#,
+                &exe,
+                "run",
+                "--backend",
+                backend,
+                "--threads",
+                &threads.join(","),
+                "--seconds",
+                secs,
+                "--idle",
+                "1000,10000",
+            ])
+            .args(direct.then_some("--direct"))
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run polytls-scale: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "polytls-scale on {backend} failed ({})",
+                out.status
+            ));
+        }
+        rows.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok()),
+        );
     }
-    let mut rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
     let backend = runner.column;
     for r in &mut rows {
         r["backend"] = backend.into();

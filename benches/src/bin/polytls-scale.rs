@@ -41,8 +41,9 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "1000,10000",
               value_parser = clap::value_parser!(u32).range(1..=100_000))]
         idle: Vec<u32>,
-        /// Also measure idle memory with the library used directly (its own
-        /// tokio adapter): OpenSSL-family backends only.
+        /// Measure only idle memory, with the library used directly (its
+        /// own tokio adapter, no polytls): OpenSSL-family backends only.
+        /// Run it as a process of its own, beside a run without it.
         #[arg(long)]
         direct: bool,
     },
@@ -258,7 +259,7 @@ fn run(
     secs: f64,
     concurrency: u16,
     idle: &[u32],
-    want_direct: bool,
+    direct_only: bool,
 ) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     if let (Some(most), Some(limit)) = (idle.iter().max(), scale::open_file_limit()) {
@@ -271,6 +272,10 @@ fn run(
         }
     }
     with_backend(backend, &|b| {
+        // The library used directly is measured in a process of its own:
+        // heap pages a polytls run left behind would be reused by its
+        // connections and hide their growth.
+        let threads = if direct_only { &[][..] } else { threads };
         for &t in threads {
             let (server, peer) = start_server(backend, t.into(), "close", false)?;
             let f = b.handshakes(&peer, cores, concurrency.into(), secs)?;
@@ -286,10 +291,8 @@ fn run(
             );
         }
         for &n in idle {
-            for direct in [false, true] {
-                if direct && !want_direct {
-                    continue;
-                }
+            {
+                let direct = direct_only;
                 let (server, peer) = start_server(backend, cores, "hold", direct)?;
                 let (s, c) = idle_growth(&server, n, &mut |measure| {
                     if direct {
