@@ -3,10 +3,12 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
+use polytls_api::defaults::SIGNATURE_SCHEMES;
 use rustls::client::Resumption;
 use rustls::crypto::{aws_lc_rs, CryptoProvider};
 use rustls::pki_types::ServerName;
 use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
+use rustls::sign::{CertifiedKey, Signer, SigningKey, SingleCertAndKey};
 use rustls::{ClientConnection, Connection, RootCertStore, ServerConnection};
 
 use crate::{Endpoint, Factory, Params};
@@ -99,6 +101,37 @@ fn provider(p: &Params, ring: bool) -> Arc<CryptoProvider> {
     Arc::new(provider)
 }
 
+/// `id` signing with polytls' portable schemes in their order, as polytls
+/// signs on every backend: rustls' own order (SHA-512 first for RSA)
+/// would make the two sides hash different amounts, and the comparison
+/// measure the scheme, not polytls.
+fn portable(provider: &CryptoProvider, id: &polytls_api::Identity) -> Arc<SingleCertAndKey> {
+    let key = provider
+        .key_provider
+        .load_private_key(id.key().clone_key())
+        .expect("key");
+    let key = CertifiedKey::new(id.chain().to_vec(), Arc::new(PortableOrder(key)));
+    Arc::new(SingleCertAndKey::from(key))
+}
+
+/// A signing key choosing among the offered schemes in polytls' order.
+#[derive(Debug)]
+struct PortableOrder(Arc<dyn SigningKey>);
+
+impl SigningKey for PortableOrder {
+    fn choose_scheme(&self, offered: &[rustls::SignatureScheme]) -> Option<Box<dyn Signer>> {
+        SIGNATURE_SCHEMES
+            .iter()
+            .map(|s| rustls::SignatureScheme::from(s.code()))
+            .filter(|s| offered.contains(s))
+            .find_map(|s| self.0.choose_scheme(&[s]))
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
 impl DirectFactory {
     /// Builds both configurations for `p`, on aws-lc-rs.
     pub fn new(p: &Params) -> Self {
@@ -132,18 +165,14 @@ impl DirectFactory {
             .with_protocol_versions(&[version])
             .expect("versions")
             .with_client_cert_verifier(verifier)
-            .with_single_cert(id.chain().to_vec(), id.key().clone_key())
-            .expect("server cert");
+            .with_cert_resolver(portable(&provider, &id));
         server.ignore_client_order = true;
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[version])
             .expect("versions")
             .with_root_certificates(roots);
         let mut client = if p.mutual {
-            let c = pki().client();
-            builder
-                .with_client_auth_cert(c.chain().to_vec(), c.key().clone_key())
-                .expect("client cert")
+            builder.with_client_cert_resolver(portable(&provider, &pki().client()))
         } else {
             builder.with_no_client_auth()
         };
