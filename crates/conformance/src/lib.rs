@@ -351,6 +351,7 @@ macro_rules! __with_cases {
             data::random_fragmentation,
             adapters::blocking_over_tcp,
             adapters::blocking_truncation_is_error,
+            adapters::blocking_read_error_sends_the_alert,
             adapters::tokio_over_tcp,
             adapters::tokio_hostile_io,
             adapters::tokio_early_eof,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use polytls_api::blocking::Stream;
 use polytls_api::tokio_io::{TlsAcceptor, TlsConnector};
-use polytls_api::{Backend, Error};
+use polytls_api::{Backend, Error, ProtocolVersion};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::{client_config, server_config};
@@ -40,6 +40,64 @@ fn tcp_fixture<B: Backend>(
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     (sc, cc, listener, addr)
+}
+
+/// In-memory IO for a stream: reads `input` (then EOF), keeps what is
+/// written.
+struct Scripted {
+    input: std::io::Cursor<Vec<u8>>,
+    output: Vec<u8>,
+}
+
+impl Read for Scripted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Read::read(&mut self.input, buf)
+    }
+}
+
+impl Write for Scripted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A blocking `Stream` whose read meets a tampered record fails with
+/// `PeerMisbehaved` and tells the peer: the alert reaches the client, on
+/// TLS 1.2 and 1.3 (the read, not a probe, processes the record now).
+pub fn blocking_read_error_sends_the_alert<B: Backend>(b: &B) {
+    for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+        let mut c = client_config();
+        c.common.min_version = v;
+        c.common.max_version = v;
+        let mut p = super::connect_ok(b, &c, &server_config(pki().server()));
+        p.client.write(b"integrity matters").expect("write");
+        let mut wire = std::mem::take(p.client_to_server_bytes());
+        let last = wire.len() - 1;
+        wire[last] ^= 1;
+        let crate::pair::Pair {
+            mut client, server, ..
+        } = p;
+        let io = Scripted {
+            input: std::io::Cursor::new(wire),
+            output: Vec::new(),
+        };
+        let mut tls = Stream::new(io, server);
+        let mut buf = [0u8; 64];
+        let err = tls.read(&mut buf).expect_err("a tampered record");
+        assert!(
+            matches!(Error::from_io(&err), Some(Error::PeerMisbehaved(_))),
+            "{v}: {err:?}"
+        );
+        let (io, _) = tls.into_inner();
+        assert!(!io.output.is_empty(), "{v}: an alert was sent");
+        client.read_tls(&mut &io.output[..]).expect("read_tls");
+        let r = client.process_new_packets();
+        assert!(matches!(r, Err(Error::AlertReceived(_))), "{v}: {r:?}");
+    }
 }
 
 /// The blocking `Stream` over loopback TCP: handshake, echo both ways,
