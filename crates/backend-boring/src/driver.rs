@@ -40,7 +40,8 @@ impl BoringError {
     fn from_ssl(e: &boring::ssl::Error) -> Self {
         let code = e.code();
         // Nothing is allocated or formatted on the `WouldBlock` path, which
-        // a receiver takes once per read that drains the input.
+        // every handshake step that waits for the peer takes (a read that
+        // drains the input answers `Ok(None)` without an error).
         let retry = code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE;
         Self {
             code,
@@ -177,10 +178,14 @@ impl SslDriver for BoringDriver {
         }
     }
 
-    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Self::Error> {
-        self.stream()?
-            .ssl_read(buf)
-            .map_err(|e| BoringError::from_ssl(&e))
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<Option<usize>, Self::Error> {
+        match self.stream()?.ssl_read(buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE => {
+                Ok(None)
+            }
+            Err(e) => Err(BoringError::from_ssl(&e)),
+        }
     }
 
     /// The boring crate has no `SSL_peek`: the session reads ahead one

@@ -523,8 +523,13 @@ macro_rules! rust_openssl_stream_driver {
                 self.stream.do_handshake()
             }
 
-            fn read(&mut self, buf: &mut [u8]) -> ::std::result::Result<usize, Self::Error> {
-                self.stream.ssl_read(buf)
+            fn read(&mut self, buf: &mut [u8]) -> ::std::result::Result<Option<usize>, Self::Error> {
+                use $k::ssl::ErrorCode;
+                match self.stream.ssl_read(buf) {
+                    Ok(n) => Ok(Some(n)),
+                    Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE => Ok(None),
+                    Err(e) => Err(e),
+                }
             }
 
             fn peek(&mut self, buf: &mut [u8]) -> Option<::std::result::Result<usize, Self::Error>> {

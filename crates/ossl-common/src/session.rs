@@ -46,8 +46,11 @@ pub trait SslDriver: std::fmt::Debug + Send + Sync + Unpin + 'static {
     fn io_mut(&mut self) -> &mut MemIo;
     /// `SSL_do_handshake`.
     fn handshake(&mut self) -> std::result::Result<(), Self::Error>;
-    /// `SSL_read`.
-    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Self::Error>;
+    /// `SSL_read`; `Ok(None)` when the library wants more input
+    /// (`SSL_ERROR_WANT_READ` or `WANT_WRITE`). That answer ends every
+    /// receive loop, so it is told apart here, without building the error
+    /// that [`failure`](Self::failure) would read.
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<Option<usize>, Self::Error>;
     /// `SSL_peek`, where the binding has it (otherwise the session reads one
     /// byte ahead and keeps it).
     fn peek(&mut self, buf: &mut [u8]) -> Option<std::result::Result<usize, Self::Error>>;
@@ -224,7 +227,7 @@ impl<D: SslDriver> OsslSession<D> {
         let r = match self.d.peek(&mut byte) {
             Some(r) => r.map(|_| ()),
             None => self.d.read(&mut byte).map(|n| {
-                self.stash = (n == 1).then_some(byte[0]);
+                self.stash = (n == Some(1)).then_some(byte[0]);
             }),
         };
         match r {
@@ -274,13 +277,47 @@ impl<D: SslDriver> OsslSession<D> {
             return Ok(ReadOutcome::Data(1));
         }
         match self.d.read(&mut buf[1..]) {
-            Ok(n) => Ok(ReadOutcome::Data(n + 1)),
+            Ok(n) => Ok(ReadOutcome::Data(n.unwrap_or(0) + 1)),
             Err(e) if D::failure(&e).code == Code::ZeroReturn => {
                 self.peer_closed = true;
                 Ok(ReadOutcome::Data(1))
             }
             Err(e) if self.benign(&e) => Ok(ReadOutcome::Data(1)),
             Err(e) => Err(self.map(e)),
+        }
+    }
+
+    /// [`read`](SessionDriver::read) before the library's plaintext: early
+    /// data, the handshake, the stashed byte, the peer's close_notify.
+    #[cold]
+    #[inline(never)]
+    fn read_rare(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
+        if !self.early_in.is_empty() {
+            let n = buf.len().min(self.early_in.len());
+            buf[..n].copy_from_slice(&self.early_in[..n]);
+            self.early_in.drain(..n);
+            return Ok(ReadOutcome::Data(n));
+        }
+        if self.handshaking {
+            return Ok(ReadOutcome::NeedInput);
+        }
+        if let Some(byte) = self.stash.take() {
+            return self.read_stashed(byte, buf);
+        }
+        Ok(ReadOutcome::Closed)
+    }
+
+    /// A read the library failed: close_notify, or an error to map.
+    #[cold]
+    #[inline(never)]
+    fn read_failed(&mut self, e: D::Error) -> Result<ReadOutcome> {
+        match D::failure(&e).code {
+            Code::ZeroReturn => {
+                self.peer_closed = true;
+                Ok(ReadOutcome::Closed)
+            }
+            Code::WouldBlock => Ok(ReadOutcome::NeedInput),
+            _ => Err(self.map(e)),
         }
     }
 }
@@ -318,33 +355,18 @@ impl<D: SslDriver> SessionDriver for OsslSession<D> {
         self.d.io_mut().drain_to(wr)
     }
 
+    /// The library's read, with everything rare (early data, the stashed
+    /// byte, the end, a failure) out of line: a receive loop calls this once
+    /// per record and once more to find the input drained.
     fn read(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {
-        if !self.early_in.is_empty() {
-            let n = buf.len().min(self.early_in.len());
-            buf[..n].copy_from_slice(&self.early_in[..n]);
-            self.early_in.drain(..n);
-            return Ok(ReadOutcome::Data(n));
+        if !self.early_in.is_empty() || self.handshaking || self.stash.is_some() || self.peer_closed
+        {
+            return self.read_rare(buf);
         }
-        if self.handshaking {
-            return Ok(ReadOutcome::NeedInput);
-        }
-        if let Some(byte) = self.stash.take() {
-            return self.read_stashed(byte, buf);
-        }
-        if self.peer_closed {
-            return Ok(ReadOutcome::Closed);
-        }
-        let e = match self.d.read(buf) {
-            Ok(n) => return Ok(ReadOutcome::Data(n)),
-            Err(e) => e,
-        };
-        match D::failure(&e).code {
-            Code::ZeroReturn => {
-                self.peer_closed = true;
-                Ok(ReadOutcome::Closed)
-            }
-            Code::WouldBlock => Ok(ReadOutcome::NeedInput),
-            _ => Err(self.map(e)),
+        match self.d.read(buf) {
+            Ok(Some(n)) => Ok(ReadOutcome::Data(n)),
+            Ok(None) => Ok(ReadOutcome::NeedInput),
+            Err(e) => self.read_failed(e),
         }
     }
 
@@ -615,8 +637,11 @@ mod tests {
                 Step::Fail(code, reasons) => Err(fail(code, &reasons)),
             }
         }
-        fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, FakeError> {
-            self.answer(buf, true)
+        fn read(&mut self, buf: &mut [u8]) -> std::result::Result<Option<usize>, FakeError> {
+            match self.answer(buf, true) {
+                Err(e) if e.0.code == Code::WouldBlock => Ok(None),
+                r => r.map(Some),
+            }
         }
         fn peek(&mut self, buf: &mut [u8]) -> Option<std::result::Result<usize, FakeError>> {
             self.peeks += usize::from(self.has_peek);

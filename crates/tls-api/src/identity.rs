@@ -116,9 +116,16 @@ impl Identity {
     /// leaf cannot be read. An RSA-PSS, Ed448 or ML-DSA key makes none of
     /// the schemes polytls names.
     pub fn signature_schemes(&self) -> Option<Vec<SignatureScheme>> {
+        use x509_parser::nom::Parser as _;
         use x509_parser::oid_registry as oid;
         use SignatureScheme as S;
-        let (_, leaf) = x509_parser::parse_x509_certificate(self.chain.first()?.as_ref()).ok()?;
+        // Only the key is read: the extensions stay unparsed (a deep parse
+        // builds x509-parser's process-wide extension registry, and every
+        // context made from this identity would parse them again).
+        let (_, leaf) = x509_parser::certificate::X509CertificateParser::new()
+            .with_deep_parse_extensions(false)
+            .parse(self.chain.first()?.as_ref())
+            .ok()?;
         let spki = leaf.public_key();
         let alg = &spki.algorithm.algorithm;
         Some(if *alg == oid::OID_PKCS1_RSAENCRYPTION {
