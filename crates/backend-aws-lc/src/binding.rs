@@ -48,10 +48,6 @@ polytls_ossl_common::rust_openssl_binding! {
             crate::ffi::set_tls13_suites(b, list)
         }
 
-        fn set_groups(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
-            b.set_groups_list(list).map_err(|e| e.to_string())
-        }
-
         fn set_sigalgs(
             b: &mut SslContextBuilder,
             _: Role,

@@ -21,7 +21,8 @@ use std::ffi::{c_int, CString};
 use foreign_types::ForeignTypeRef;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
 use openssl_sys::SSL_CTX;
-use polytls_api::{ConfigErrorKind, Error, Result, TicketKeys};
+use polytls_api::{Error, Result, TicketKeys};
+use polytls_ossl_common::{not_a_session, ticket_key_refused};
 
 use crate::NAME;
 
@@ -33,12 +34,7 @@ use crate::NAME;
 /// context's cache, or from a `ResumptionState` that `polytls-api` checked
 /// belongs to this context and server name.
 pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
-    let session = SslSession::from_der(der).map_err(|e| {
-        Error::config(
-            ConfigErrorKind::Malformed,
-            format!("{NAME}: resumption state is not a session: {e}"),
-        )
-    })?;
+    let session = SslSession::from_der(der).map_err(|e| not_a_session(NAME, e))?;
     // SAFETY: `set_session` requires that the session be "associated with
     // the same SslContext as this Ssl". AWS-LC's `d2i_SSL_SESSION`
     // (`SSL_SESSION_parse`) makes a fresh session that is in no context's
@@ -74,14 +70,9 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
     let set =
         unsafe { openssl_sys::SSL_CTX_set_tlsext_ticket_keys(b.as_ptr(), raw.as_ptr().cast(), 48) };
     zeroize::Zeroize::zeroize(&mut raw);
-    if set == 1 {
-        Ok(())
-    } else {
-        let why = openssl::error::ErrorStack::get();
-        Err(Error::config(
-            ConfigErrorKind::Rejected,
-            format!("{NAME}: AWS-LC refused the ticket key: {why}"),
-        ))
+    match set {
+        1 => Ok(()),
+        _ => Err(ticket_key_refused(NAME, openssl::error::ErrorStack::get())),
     }
 }
 

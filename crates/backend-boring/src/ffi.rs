@@ -12,7 +12,8 @@
 use boring::hash::MessageDigest;
 use boring::ssl::{SslContextBuilder, SslRef, SslSession, TicketKeyCallbackResult};
 use boring::symm::Cipher;
-use polytls_api::{ConfigErrorKind, Error, Result, TicketKeys};
+use polytls_api::{Error, Result, TicketKeys};
+use polytls_ossl_common::not_a_session;
 
 use crate::NAME;
 
@@ -28,12 +29,7 @@ use crate::NAME;
 /// bytes) and to this server name. A caller of `Binding::client` that
 /// passes other bytes can only offer a session the server will not resume.
 pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
-    let session = SslSession::from_der(der).map_err(|e| {
-        Error::config(
-            ConfigErrorKind::Malformed,
-            format!("{NAME}: resumption state is not a session: {e}"),
-        )
-    })?;
+    let session = SslSession::from_der(der).map_err(|e| not_a_session(NAME, e))?;
     // SAFETY: `set_session` requires that the session be "associated with
     // the same SslContext as this Ssl". `session` was just decoded from DER
     // (`SSL_SESSION_from_bytes`), so it belongs to no SSL_CTX: it is in no

@@ -50,10 +50,6 @@ polytls_ossl_common::rust_openssl_binding! {
             b.set_ciphersuites(list).map_err(|e| e.to_string())
         }
 
-        fn set_groups(b: &mut SslContextBuilder, list: &str) -> std::result::Result<(), String> {
-            b.set_groups_list(list).map_err(|e| e.to_string())
-        }
-
         fn set_sigalgs(
             b: &mut SslContextBuilder,
             role: Role,

@@ -21,7 +21,8 @@
 
 use foreign_types::ForeignTypeRef;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
-use polytls_api::{ConfigErrorKind, Error, Result, TicketKeys};
+use polytls_api::{Error, Result, TicketKeys};
+use polytls_ossl_common::{not_a_session, ticket_key_refused};
 
 use crate::NAME;
 
@@ -37,12 +38,7 @@ use crate::NAME;
 /// bytes) and to this server name. A caller of `Binding::client` that
 /// passes other bytes can only offer a session the server will not resume.
 pub(crate) fn attach_session(ssl: &mut SslRef, der: &[u8]) -> Result<()> {
-    let session = SslSession::from_der(der).map_err(|e| {
-        Error::config(
-            ConfigErrorKind::Malformed,
-            format!("{NAME}: resumption state is not a session: {e}"),
-        )
-    })?;
+    let session = SslSession::from_der(der).map_err(|e| not_a_session(NAME, e))?;
     // SAFETY: `set_session` requires that the session be "associated with
     // the same SslContext as this Ssl". `session` was just decoded from DER
     // (`d2i_SSL_SESSION`), so it carries no link to any SSL_CTX: it is in no
@@ -92,16 +88,9 @@ pub(crate) fn set_ticket_keys(b: &mut SslContextBuilder, keys: &TicketKeys) -> R
         )
     };
     zeroize::Zeroize::zeroize(&mut raw);
-    if set == 1 {
-        Ok(())
-    } else {
-        // Take OpenSSL's reason off this thread's error queue, so it is not
-        // read later as the reason for an unrelated failure.
-        let why = openssl::error::ErrorStack::get();
-        Err(Error::config(
-            ConfigErrorKind::Rejected,
-            format!("{NAME}: OpenSSL refused the ticket key: {why}"),
-        ))
+    match set {
+        1 => Ok(()),
+        _ => Err(ticket_key_refused(NAME, openssl::error::ErrorStack::get())),
     }
 }
 

@@ -559,10 +559,18 @@ macro_rules! rust_openssl_stream_driver {
 /// [`rust_openssl_binding!`](crate::rust_openssl_binding), for a library
 /// reached through the `openssl` crate (OpenSSL, AWS-LC): the context calls
 /// that crate spells the same way over either library (the `boring` crate
-/// types them differently): `set_crl_flags` and `set_server_cache`.
+/// types them differently): `set_groups`, `set_crl_flags` and
+/// `set_server_cache`.
 #[macro_export]
 macro_rules! openssl_crate_context_items {
     () => {
+        fn set_groups(
+            b: &mut openssl::ssl::SslContextBuilder,
+            list: &str,
+        ) -> ::std::result::Result<(), String> {
+            b.set_groups_list(list).map_err(|e| e.to_string())
+        }
+
         fn set_crl_flags(
             b: &mut openssl::ssl::SslContextBuilder,
             flags: $crate::crl::CrlFlags,

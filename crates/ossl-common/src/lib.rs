@@ -37,6 +37,25 @@ use polytls_api::{
     check_pins, CertificateDer, CertificateError as Cert, CipherSuite, ProtocolVersion, SpkiPin,
 };
 
+/// The error for resumption state whose bytes `library` cannot decode as a
+/// session (each library's audited `attach_session` decodes them).
+pub fn not_a_session(library: &str, e: impl std::fmt::Display) -> polytls_api::Error {
+    polytls_api::Error::config(
+        polytls_api::ConfigErrorKind::Malformed,
+        format!("{library}: resumption state is not a session: {e}"),
+    )
+}
+
+/// The error for a ticket key `library` refused, with the reason it gave
+/// (taken off the thread's error queue by the caller, so it is not read
+/// later as the reason for an unrelated failure).
+pub fn ticket_key_refused(library: &str, why: impl std::fmt::Display) -> polytls_api::Error {
+    polytls_api::Error::config(
+        polytls_api::ConfigErrorKind::Rejected,
+        format!("{library} refused the ticket key: {why}"),
+    )
+}
+
 /// The OpenSSL names of the TLS 1.2 suites among `suites`, `:`-joined
 /// (TLS 1.3 suites are set separately, by IANA name).
 pub fn tls12_cipher_list(suites: &[CipherSuite]) -> String {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use polytls_api::driver::{chain_not_after, SessionDriver};
 use polytls_api::{
-    Backend, Capability, CertificateError as CE, ClientAuth, Error, MisuseKind, ProtocolVersion,
-    ReadOutcome, Revocation, ServerConfig, Session, SpkiPin,
+    Backend, Capability, CertificateError as CE, ClientAuth, Error, Identity, MisuseKind,
+    ProtocolVersion, ReadOutcome, ResumptionState, Revocation, ServerConfig, Session, SpkiPin,
 };
 
 use super::resumption::{client, connect, keys, resumed, VERSIONS};
@@ -133,16 +133,7 @@ pub fn resumption_not_offered_after_server_cert_expires<B: Backend>(b: &B) {
     let id = pki().short_lived(Leaf::Server(KeyType::EcdsaP256), LIFETIME);
     let mut made = Vec::new();
     for v in VERSIONS {
-        let cc = b.client_context(&client(v)).expect("client context");
-        let sc = b
-            .server_context(&server_config(id.clone()))
-            .expect("server context");
-        let mut first = connect::<B>(&cc, &sc);
-        let state = first
-            .client
-            .take_resumption()
-            .expect("after the handshake")
-            .expect("a session");
+        let (cc, sc, state) = first_session(b, v, &id);
         let expires = state
             .not_after()
             .expect("the state knows its server's notAfter");
@@ -183,16 +174,7 @@ pub fn resumption_state_expires_with_the_chain<B: Backend>(b: &B) {
         .expect("a date");
     let id = pki().valid_until(Leaf::Server(KeyType::EcdsaP256), until);
     for v in VERSIONS {
-        let cc = b.client_context(&client(v)).expect("client context");
-        let sc = b
-            .server_context(&server_config(id.clone()))
-            .expect("server context");
-        let mut first = connect::<B>(&cc, &sc);
-        let state = first
-            .client
-            .take_resumption()
-            .expect("after the handshake")
-            .expect("a session");
+        let (_, _, state) = first_session(b, v, &id);
         assert_eq!(
             state.not_after(),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
@@ -207,22 +189,32 @@ pub fn resumption_state_expires_with_the_chain<B: Backend>(b: &B) {
     let intermediate = chain_not_after(&[pki().intermediate()]).expect("a date");
     let want = SystemTime::UNIX_EPOCH + Duration::from_secs(intermediate.unsigned_abs());
     for v in VERSIONS {
-        let cc = b.client_context(&client(v)).expect("client context");
-        let sc = b
-            .server_context(&server_config(id.clone()))
-            .expect("server context");
-        let mut first = connect::<B>(&cc, &sc);
-        let state = first
-            .client
-            .take_resumption()
-            .expect("after")
-            .expect("a session");
+        let (_, _, state) = first_session(b, v, &id);
         assert_eq!(
             state.not_after(),
             Some(want),
             "{v}: the intermediate's notAfter"
         );
     }
+}
+
+/// Contexts of version `v`, the server's with `id`, and the resumption
+/// state the client takes from a first connection between them.
+fn first_session<B: Backend>(
+    b: &B,
+    v: ProtocolVersion,
+    id: &Identity,
+) -> (ClientCtx<B>, ServerCtx<B>, ResumptionState) {
+    let cc = b.client_context(&client(v)).expect("client context");
+    let sc = b
+        .server_context(&server_config(id.clone()))
+        .expect("server context");
+    let state = connect::<B>(&cc, &sc)
+        .client
+        .take_resumption()
+        .expect("after the handshake")
+        .expect("a session");
+    (cc, sc, state)
 }
 
 fn keyed_mutual<B: Backend>(b: &B, v: ProtocolVersion, crls: &Revocation) -> ServerCtx<B> {
