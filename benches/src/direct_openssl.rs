@@ -90,7 +90,7 @@ fn common(b: &mut SslContextBuilder, p: &Params, root: &[u8]) {
     match p.suite {
         Some(s) => b.set_cipher_list(s.openssl_name()).expect("suite"),
         None => b
-            .set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+            .set_cipher_list(&crate::default_tls12_suites())
             .expect("suites"),
     }
     b.cert_store_mut()

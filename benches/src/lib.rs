@@ -383,6 +383,18 @@ pub fn transfer(
     assert_eq!(got, data.len());
 }
 
+/// polytls' default TLS 1.2 suites in OpenSSL's naming, in its order: what
+/// the direct OpenSSL-family baselines offer, as polytls does (a shorter
+/// list made their ClientHellos cheaper to build and hash).
+pub fn default_tls12_suites() -> String {
+    polytls_api::defaults::CIPHER_SUITES
+        .iter()
+        .filter(|s| s.version() == ProtocolVersion::Tls12)
+        .map(|s| s.openssl_name())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// The handshake cases, by stable name.
 pub fn handshake_cases() -> Vec<(&'static str, Params)> {
     let p = |version, key, mutual, resumption| Params {

@@ -823,7 +823,10 @@ library used directly ({n} rows; target &le; {OVERHEAD_TARGET}%: {}).<br>",
 iterations on this machine, through polytls and with the same library driven directly \
 (no polytls), same case, same side. Wall-clock medians on a shared machine move by a few \
 percent from run to run (<code>cargo xtask compare --diff A.json B.json</code> shows how \
-far); the overhead of polytls is judged by instruction counts (callgrind), which repeat. \
+far); the overhead of polytls is judged by instruction counts (callgrind), which repeat: bulk \
+rows to a few instructions; handshake rows, whose signature checks over a random transcript \
+vary, within about 0.1 % (the mean of 30 handshakes per side, 10 with <code>--quick</code>), \
+counted with glibc's fastbins off on both sides so the heap's history does not move them. \
 The <em>floor</em> is this machine's least cost of the cryptography alone: per operation, \
 the cheaper of aws-lc-rs and the backend's own library (OpenSSL's EVP, BoringSSL's EVP_AEAD \
 and EVP_PKEY), measured by the same binary right before the cases it divides: a handshake or a record cannot be cheaper. \
