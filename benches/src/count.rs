@@ -1,6 +1,7 @@
 //! Instruction counting: one benchmark, one side, a fixed number of
-//! iterations, with that side's work (exactly the regions the wall-clock
-//! benchmarks time) run inside [`polytls_counted_region`]. `cargo xtask
+//! iterations, with that side's work (the regions the wall-clock benchmarks
+//! time, and for a handshake the side's teardown of its connection) run
+//! inside [`polytls_counted_region`]. `cargo xtask
 //! compare` runs a bench binary this way under
 //! `valgrind --tool=callgrind --collect-atstart=no
 //! --toggle-collect=*polytls_counted_region*`, so the count covers that
@@ -119,7 +120,16 @@ fn run<F: Factory>(kind: &str, case: &str, role: Role, iters: u64, f: &F) {
         drop(handshake(f, &mut Times::default()));
         COUNTED.store(role as u8, Ordering::Relaxed);
         for _ in 0..iters {
-            drop(handshake(f, &mut Times::default()));
+            let (c, s) = handshake(f, &mut Times::default());
+            // The counted side's teardown is counted too: what freeing its
+            // connection costs is that side's work (the peer's is not).
+            if role == Role::Client {
+                drop(s);
+                polytls_counted_region(|| drop(c));
+            } else {
+                drop(c);
+                polytls_counted_region(|| drop(s));
+            }
         }
         COUNTED.store(0, Ordering::Relaxed);
         return;

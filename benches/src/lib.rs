@@ -387,12 +387,7 @@ pub fn transfer(
 /// the direct OpenSSL-family baselines offer, as polytls does (a shorter
 /// list made their ClientHellos cheaper to build and hash).
 pub fn default_tls12_suites() -> String {
-    polytls_api::defaults::CIPHER_SUITES
-        .iter()
-        .filter(|s| s.version() == ProtocolVersion::Tls12)
-        .map(|s| s.openssl_name())
-        .collect::<Vec<_>>()
-        .join(":")
+    polytls_ossl_common::tls12_cipher_list(polytls_api::defaults::CIPHER_SUITES)
 }
 
 /// The handshake cases, by stable name.

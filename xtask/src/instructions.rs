@@ -101,12 +101,12 @@ fn count_one(exe: &Path, id: &str, iters: u64, scratch: &Path) -> Result<f64, St
         .arg(exe)
         .env("POLYTLS_BENCH_COUNT", id)
         .env("POLYTLS_BENCH_COUNT_ITERS", iters.to_string())
-        // glibc's fastbins off, on both sides alike: with them, how often
-        // malloc_consolidate runs inside a handshake (up to 10,000
-        // instructions) depends on what the previous iteration's teardown
-        // freed, outside the counted region, not on the work counted.
-        // The library makes the same allocations through polytls and
-        // directly; only the heap's history differed.
+        // glibc's fastbins off, on both sides alike: with them, what a
+        // connection's teardown freed was consolidated inside a later
+        // handshake (malloc_consolidate, up to 10,000 instructions), often
+        // the other side's, counted or not by where it fell. Without them
+        // freeing costs at free time, and each side's teardown is counted
+        // with its handshake.
         .env("GLIBC_TUNABLES", "glibc.malloc.mxfast=0")
         .output()
         .map_err(|e| format!("cannot run valgrind: {e}"))?;

@@ -826,7 +826,8 @@ percent from run to run (<code>cargo xtask compare --diff A.json B.json</code> s
 far); the overhead of polytls is judged by instruction counts (callgrind), which repeat: bulk \
 rows to a few instructions; handshake rows, whose signature checks over a random transcript \
 vary, within about 0.1 % (the mean of 30 handshakes per side, 10 with <code>--quick</code>), \
-counted with glibc's fastbins off on both sides so the heap's history does not move them. \
+counted with each side's teardown of its connection and glibc's fastbins off on both \
+sides (with them, a teardown's frees were consolidated inside some later handshake). \
 The <em>floor</em> is this machine's least cost of the cryptography alone: per operation, \
 the cheaper of aws-lc-rs and the backend's own library (OpenSSL's EVP, BoringSSL's EVP_AEAD \
 and EVP_PKEY), measured by the same binary right before the cases it divides: a handshake or a record cannot be cheaper. \

@@ -52,7 +52,7 @@ pub fn not_a_session(library: &str, e: impl std::fmt::Display) -> polytls_api::E
 pub fn ticket_key_refused(library: &str, why: impl std::fmt::Display) -> polytls_api::Error {
     polytls_api::Error::config(
         polytls_api::ConfigErrorKind::Rejected,
-        format!("{library} refused the ticket key: {why}"),
+        format!("{library}: the library refused the ticket key: {why}"),
     )
 }
 

@@ -48,8 +48,9 @@ pub trait SslDriver: std::fmt::Debug + Send + Sync + Unpin + 'static {
     fn handshake(&mut self) -> std::result::Result<(), Self::Error>;
     /// `SSL_read`; `Ok(None)` when the library wants more input
     /// (`SSL_ERROR_WANT_READ` or `WANT_WRITE`). That answer ends every
-    /// receive loop, so it is told apart here, without building the error
-    /// that [`failure`](Self::failure) would read.
+    /// receive loop, so it is told apart here, from the binding's error
+    /// code, rather than through [`failure`](Self::failure) (and, where the
+    /// driver wraps the binding's error, without wrapping it).
     fn read(&mut self, buf: &mut [u8]) -> std::result::Result<Option<usize>, Self::Error>;
     /// `SSL_peek`, where the binding has it (otherwise the session reads one
     /// byte ahead and keeps it).

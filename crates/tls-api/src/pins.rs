@@ -10,7 +10,12 @@ use crate::{ConfigErrorKind, Error, Result};
 impl SpkiPin {
     /// The pin of a DER certificate.
     pub fn of_certificate(cert: &CertificateDer<'_>) -> Result<Self> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        use x509_parser::nom::Parser as _;
+        // Only the key is read: the extensions stay unparsed (this runs on
+        // every handshake that checks pins).
+        let (_, parsed) = x509_parser::certificate::X509CertificateParser::new()
+            .with_deep_parse_extensions(false)
+            .parse(cert.as_ref())
             .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
         let spki = parsed.tbs_certificate.subject_pki.raw;
         Ok(SpkiPin(Sha256::digest(spki).into()))
