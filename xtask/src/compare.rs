@@ -449,8 +449,8 @@ fn run_scale(cargo: &str, runner: &Runner, quick: bool) -> Result<Vec<Value>, St
     let mut rows: Vec<Value> = Vec::new();
     // The OpenSSL family's idle memory with the library used directly, in
     // a process of its own (a client's freed pages would be reused).
-    let direct = matches!(backend, "openssl" | "boring" | "aws-lc");
-    for direct in [false, true].into_iter().filter(|d| !d || direct) {
+    let family = matches!(backend, "openssl" | "boring" | "aws-lc");
+    for direct in [false, true].into_iter().filter(|d| !d || family) {
         let out = Command::new("sh")
             .args([
                 "-c",

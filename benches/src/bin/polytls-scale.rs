@@ -297,28 +297,25 @@ fn run(
             );
         }
         for &n in idle {
-            {
-                let direct = direct_only;
-                let (server, peer) = start_server(backend, cores, "hold", direct)?;
-                let (s, c) = idle_growth(&server, n, &mut |measure| {
-                    if direct {
-                        direct_hold_idle(backend, &peer, n as usize, measure)
-                    } else {
-                        b.hold_idle(&peer, n as usize, measure)
-                    }
-                })?;
-                drop(server);
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "backend": backend,
-                        "kind": if direct { "idle-direct" } else { "idle" },
-                        "connections": n,
-                        "server_bytes_per_connection": s,
-                        "client_bytes_per_connection": c,
-                    })
-                );
-            }
+            let (server, peer) = start_server(backend, cores, "hold", direct_only)?;
+            let (s, c) = idle_growth(&server, n, &mut |measure| {
+                if direct_only {
+                    direct_hold_idle(backend, &peer, n as usize, measure)
+                } else {
+                    b.hold_idle(&peer, n as usize, measure)
+                }
+            })?;
+            drop(server);
+            println!(
+                "{}",
+                serde_json::json!({
+                    "backend": backend,
+                    "kind": if direct_only { "idle-direct" } else { "idle" },
+                    "connections": n,
+                    "server_bytes_per_connection": s,
+                    "client_bytes_per_connection": c,
+                })
+            );
         }
         Ok(())
     })

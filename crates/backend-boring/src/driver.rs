@@ -36,13 +36,18 @@ pub struct BoringError {
     text: String,
 }
 
+/// Whether `SSL_get_error`'s `code` only asks for more input or output.
+fn wants_io(code: ErrorCode) -> bool {
+    code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE
+}
+
 impl BoringError {
     fn from_ssl(e: &boring::ssl::Error) -> Self {
         let code = e.code();
         // Nothing is allocated or formatted on the `WouldBlock` path, which
         // every handshake step that waits for the peer takes (a read that
         // drains the input answers `Ok(None)` without an error).
-        let retry = code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE;
+        let retry = wants_io(code);
         Self {
             code,
             io_error: e.io_error().map(std::io::Error::kind),
@@ -181,9 +186,7 @@ impl SslDriver for BoringDriver {
     fn read(&mut self, buf: &mut [u8]) -> std::result::Result<Option<usize>, Self::Error> {
         match self.stream()?.ssl_read(buf) {
             Ok(n) => Ok(Some(n)),
-            Err(e) if e.code() == ErrorCode::WANT_READ || e.code() == ErrorCode::WANT_WRITE => {
-                Ok(None)
-            }
+            Err(e) if wants_io(e.code()) => Ok(None),
             Err(e) => Err(BoringError::from_ssl(&e)),
         }
     }
